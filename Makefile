@@ -1,0 +1,125 @@
+# llama-zip - plain Makefile.
+#   make            library (static + shared) and the llama-zip program
+#   make test       the default test suite (C tests + Python tests)
+#   make asan       build and test with AddressSanitizer + UBSan
+#   make model      fetch the default model (Gemma 3 270M Q4_K_M) into models/
+#   make demo       build, fetch the model, compress and decompress a sample
+#   make bench      kernel + ratio benchmarks (long)
+#
+# Determinism rules (doc/determinism.md): -ffp-contract=off always, never
+# -ffast-math; per-file ISA flags only on the files that hold that ISA's kernels.
+
+CC       ?= cc
+OPT      ?= -O2
+BUILD    ?= build
+PYTHON   ?= python3
+CFLAGS_BASE = -std=c11 -g $(OPT) -Wall -Wextra -Wshadow -Wno-unused-parameter \
+              -ffp-contract=off -fno-fast-math -fPIC -fvisibility=hidden -pthread \
+              -D_GNU_SOURCE -Iinclude -Isrc
+CFLAGS  += $(CFLAGS_BASE) $(EXTRA_CFLAGS)
+LDLIBS   = -lzstd -lxxhash -lm -lpthread
+
+ARCH := $(shell uname -m)
+
+SRC_ALL  := $(shell find src -name '*.c' | sort)
+SRC_X86  := $(filter src/quant/x86/%,$(SRC_ALL))
+SRC_ARM  := $(filter src/quant/arm/%,$(SRC_ALL))
+SRC_COMMON := $(filter-out $(SRC_X86) $(SRC_ARM),$(SRC_ALL))
+
+ifeq ($(ARCH),x86_64)
+  SRC_LIB := $(SRC_COMMON) $(SRC_X86)
+  CFLAGS  += -DLZ_BUILD_X86_SIMD
+else ifeq ($(ARCH),aarch64)
+  SRC_LIB := $(SRC_COMMON) $(SRC_ARM)
+  CFLAGS  += -DLZ_BUILD_ARM_SIMD
+else
+  SRC_LIB := $(SRC_COMMON)
+endif
+
+ifdef LZ_NO_SIMD
+  SRC_LIB := $(SRC_COMMON)
+  CFLAGS  := $(filter-out -DLZ_BUILD_X86_SIMD -DLZ_BUILD_ARM_SIMD,$(CFLAGS))
+endif
+
+OBJ_LIB := $(SRC_LIB:%.c=$(BUILD)/%.o)
+DEPS    := $(OBJ_LIB:.o=.d)
+
+FLAGS_AVX2   := -mavx2 -mfma -mf16c
+FLAGS_AVX512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+
+LIB_A  := $(BUILD)/libllamazip.a
+LIB_SO := $(BUILD)/libllamazip.so
+PROG   := $(BUILD)/llama-zip
+
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_UTIL := $(wildcard tests/util/*.c)
+
+.PHONY: all lib test-bins test test-c test-py asan model demo bench bench-kernels bench-ratio bench-tokenizer \
+        check-corpus fuzz clean info
+
+all: $(LIB_A) $(LIB_SO) $(PROG)
+lib: $(LIB_A) $(LIB_SO)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FLAGS_AVX2) -MMD -MP -c $< -o $@
+
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FLAGS_AVX512) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(OBJ_LIB)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(OBJ_LIB)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDLIBS)
+
+$(PROG): programs/llama-zip.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ programs/llama-zip.c $(LIB_A) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_UTIL) $(LIB_A) -lcmocka $(LDLIBS)
+
+# ---------------------------------------------------------------- tests
+test: all $(TEST_BINS)
+	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-py
+
+test-c: $(TEST_BINS)
+	@set -e; fails=0; for t in $(TEST_BINS); do \
+	  echo "=== $$t"; if ! $$t; then echo "FAILED: $$t"; fails=$$((fails+1)); fi; \
+	done; \
+	if [ $$fails -ne 0 ]; then echo "$$fails C test program(s) failed"; exit 1; fi
+
+test-py: all
+	$(PYTHON) -m pytest -q tests/python
+
+ASAN_FLAGS = BUILD=build-asan OPT="-O1" \
+  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+  LDLIBS="-fsanitize=address,undefined -lzstd -lxxhash -lm -lpthread"
+
+test-bins: $(TEST_BINS)
+
+asan:
+	$(MAKE) $(ASAN_FLAGS) all test-bins
+	$(MAKE) $(ASAN_FLAGS) test-c
+
+# ---------------------------------------------------------------- model
+model:
+	@$(PYTHON) tools/fetch_model.py
+
+info: all model
+	$(PROG) --info
+
+clean:
+	rm -rf $(BUILD) build-asan
+
+-include $(DEPS)

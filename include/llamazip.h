@@ -1,0 +1,170 @@
+/*
+ * llamazip.h - public API of libllamazip, a lossless compressor that uses a
+ * large language model (any GGUF file llama.cpp loads, for the supported
+ * architectures) as the probability model of a range coder.
+ *
+ * This is the only public header. All objects are opaque and come in
+ * create/free pairs; free functions accept NULL.
+ *
+ * Errors: functions return a llamazip_status (0 = LLAMAZIP_OK). On failure a
+ * readable message is available from the object involved
+ * (llamazip_ctx_error) or, for model loading, written into the caller's
+ * buffer. The library never exits or aborts on bad input.
+ *
+ * Threads: a llamazip_model is read-only once loaded and may be shared by
+ * any number of threads. A llamazip_ctx (KV cache and scratch) belongs to
+ * one thread at a time.
+ *
+ * Determinism: the same input, model and settings give a byte-identical
+ * archive on every machine, CPU feature level, thread count and batch size;
+ * any archive decompresses on any machine (see doc/determinism.md).
+ */
+#ifndef LLAMAZIP_H
+#define LLAMAZIP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define LLAMAZIP_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#  define LLAMAZIP_API __attribute__((visibility("default")))
+#else
+#  define LLAMAZIP_API
+#endif
+
+#define LLAMAZIP_VERSION_MAJOR 0
+#define LLAMAZIP_VERSION_MINOR 1
+#define LLAMAZIP_VERSION_PATCH 0
+#define LLAMAZIP_VERSION_NUMBER \
+    (LLAMAZIP_VERSION_MAJOR * 10000 + LLAMAZIP_VERSION_MINOR * 100 + LLAMAZIP_VERSION_PATCH)
+#define LLAMAZIP_VERSION_STRING "0.1.0"
+
+/*! llamazip_version_number() : the runtime library version, as LLAMAZIP_VERSION_NUMBER. */
+LLAMAZIP_API unsigned llamazip_version_number(void);
+LLAMAZIP_API const char *llamazip_version_string(void);
+
+/* Status codes. Values are stable; new codes are only appended. */
+typedef enum {
+    LLAMAZIP_OK = 0,
+    LLAMAZIP_E_USAGE = 1,           /* invalid argument */
+    LLAMAZIP_E_NOMEM = 2,           /* allocation failed */
+    LLAMAZIP_E_IO = 3,              /* cannot open/read/map a file */
+    LLAMAZIP_E_GGUF = 4,            /* malformed GGUF file */
+    LLAMAZIP_E_UNSUPPORTED = 5,     /* architecture, tensor type or tokenizer not supported */
+    LLAMAZIP_E_NOT_ARCHIVE = 6,     /* input is not a llama-zip archive (bad magic) */
+    LLAMAZIP_E_VERSION = 7,         /* archive format version this build cannot read */
+    LLAMAZIP_E_CORRUPT = 8,         /* archive damaged */
+    LLAMAZIP_E_TRUNCATED = 9,       /* archive ends early */
+    LLAMAZIP_E_MODEL_MISMATCH = 10, /* archive was made with a different model */
+    LLAMAZIP_E_CHECKSUM = 11,       /* decoded data fails the stored checksum */
+    LLAMAZIP_E_CANCELLED = 12,      /* progress callback asked to stop */
+    LLAMAZIP_E_INTERNAL = 13        /* a bug: please report */
+} llamazip_status;
+
+/*! llamazip_status_name() : short constant description of a status code. */
+LLAMAZIP_API const char *llamazip_status_name(int status);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct llamazip_model llamazip_model;
+
+typedef struct {
+    int n_threads;     /* threads for evaluation; 0 = number of online CPUs */
+    int use_mlock;     /* lock the mapped weights in RAM (best effort) */
+    int n_gpu_layers;  /* accepted for compatibility; this build runs on the CPU */
+} llamazip_model_params;
+
+/*! llamazip_model_params_default() : fill `p` with defaults. */
+LLAMAZIP_API void llamazip_model_params_default(llamazip_model_params *p);
+
+/*! llamazip_model_load() :
+ *  Map and validate a GGUF model. On success *out owns the model.
+ *  On failure *out is NULL and `errbuf` (if not NULL) receives a message.
+ *  @return LLAMAZIP_OK or an error code. */
+LLAMAZIP_API llamazip_status llamazip_model_load(const char *path, const llamazip_model_params *params,
+                                                 llamazip_model **out, char *errbuf, size_t errbuf_size);
+LLAMAZIP_API void llamazip_model_free(llamazip_model *model);
+
+/*! llamazip_model_describe() : human-readable summary (architecture,
+ *  hyperparameters, tokenizer, tensor type histogram) written to `buf`,
+ *  always NUL-terminated. @return the full length it needed (like snprintf). */
+LLAMAZIP_API size_t llamazip_model_describe(const llamazip_model *model, char *buf, size_t buf_size);
+
+/*! llamazip_model_context_length() : the model's trained context length. */
+LLAMAZIP_API uint32_t llamazip_model_context_length(const llamazip_model *model);
+
+/*! llamazip_default_model_path() : the default model file if one is found
+ *  ($LLAMAZIP_MODEL, then the installed/built-in locations), else NULL.
+ *  The returned string is static. */
+LLAMAZIP_API const char *llamazip_default_model_path(void);
+
+/* ---------------------------------------------------------------- context */
+
+typedef struct llamazip_ctx llamazip_ctx;
+
+/* Progress callback: called from the calling thread every few tokens.
+ * Return non-zero to cancel (the call then fails with LLAMAZIP_E_CANCELLED). */
+typedef int (*llamazip_progress_fn)(void *user, uint64_t bytes_done, uint64_t bytes_total,
+                                    uint64_t tokens_done);
+
+typedef struct {
+    uint32_t n_ctx;                 /* context window in tokens; 0 = the model's own */
+    uint32_t window_overlap;        /* tokens kept when the window slides (see below) */
+    uint32_t window_overlap_percent;/* if non-zero, overlap = percent of n_ctx; overrides window_overlap */
+    uint32_t n_batch;               /* tokens evaluated per batch when compressing; 0 = default */
+    int n_threads;                  /* 0 = the model's setting */
+    llamazip_progress_fn progress;  /* may be NULL */
+    void *progress_user;
+} llamazip_ctx_params;
+
+LLAMAZIP_API void llamazip_ctx_params_default(llamazip_ctx_params *p);
+
+/*! llamazip_ctx_create() : allocate a context (KV cache sized from n_ctx).
+ *  @return NULL on failure; then `errbuf` holds the reason. */
+LLAMAZIP_API llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ctx_params *params,
+                                               char *errbuf, size_t errbuf_size);
+LLAMAZIP_API void llamazip_ctx_free(llamazip_ctx *ctx);
+
+/*! llamazip_ctx_error() : message describing the last failure on this context ("" if none). */
+LLAMAZIP_API const char *llamazip_ctx_error(const llamazip_ctx *ctx);
+
+/* ---------------------------------------------------------------- coding */
+
+/* Output buffers are allocated by the library; release them with llamazip_free_buffer. */
+LLAMAZIP_API void llamazip_free_buffer(void *buf);
+
+/*! llamazip_compress() :
+ *  Compress `src_size` bytes into a new archive (*dst, *dst_size).
+ *  Any bytes are accepted; the archive is never much larger than the input. */
+LLAMAZIP_API llamazip_status llamazip_compress(llamazip_ctx *ctx, const void *src, size_t src_size,
+                                               void **dst, size_t *dst_size);
+
+/*! llamazip_decompress() :
+ *  Decompress an archive. Settings (n_ctx, window overlap) come from the archive;
+ *  the context's own n_ctx must be at least the archive's (it is grown if needed).
+ *  Fails with LLAMAZIP_E_MODEL_MISMATCH if the archive was made with another model. */
+LLAMAZIP_API llamazip_status llamazip_decompress(llamazip_ctx *ctx, const void *src, size_t src_size,
+                                                 void **dst, size_t *dst_size);
+
+/* Statistics of the last compress/decompress call on a context. */
+typedef struct {
+    uint64_t input_bytes;
+    uint64_t output_bytes;
+    uint64_t n_tokens;         /* tokens coded by the model */
+    double ideal_bits;         /* -sum log2 p(token) under the model's distribution */
+    double coded_bits;         /* bits the model-coded frames actually took */
+    double seconds;            /* wall time */
+} llamazip_stats;
+
+LLAMAZIP_API void llamazip_ctx_stats(const llamazip_ctx *ctx, llamazip_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLAMAZIP_H */

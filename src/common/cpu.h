@@ -1,0 +1,39 @@
+/*
+ * cpu.h - run-time CPU feature detection and the kernel level in force.
+ *
+ * The level only selects *which* implementation computes a result; every
+ * level produces bit-identical results (doc/determinism.md).
+ * LLAMAZIP_CPU=scalar|avx2|avx512|neon caps the level (for tests and
+ * benchmarks); asking for a level the CPU lacks falls back to the best
+ * available level below it.
+ */
+#ifndef LZ_CPU_H
+#define LZ_CPU_H
+
+typedef enum {
+    LZ_ISA_SCALAR = 0,
+    LZ_ISA_AVX2 = 1,    /* AVX2 + FMA + F16C (FMA is never used for results) */
+    LZ_ISA_AVX512 = 2,  /* AVX-512 F, BW, VL, DQ (+ VNNI detected separately) */
+    LZ_ISA_NEON = 3,    /* AArch64 Advanced SIMD */
+    LZ_ISA_COUNT
+} lz_isa;
+
+typedef struct {
+    int avx2, fma, f16c, avx512f, avx512bw, avx512vl, avx512dq, avx512vnni, avxvnni;
+    int neon, neon_dotprod;
+} lz_cpu_features;
+
+const lz_cpu_features *lz_cpu_get_features(void);
+
+/* Best level supported by both this CPU and this build, capped by $LLAMAZIP_CPU. */
+lz_isa lz_cpu_isa(void);
+
+/* Whether `isa` can run here (CPU and build). */
+int lz_cpu_isa_available(lz_isa isa);
+
+const char *lz_isa_name(lz_isa isa);
+
+/* Number of online CPUs (at least 1). */
+int lz_cpu_count(void);
+
+#endif /* LZ_CPU_H */

@@ -1,0 +1,71 @@
+/* error.c - lz_err helpers and the public status strings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lz_common.h"
+
+int lz_fail(lz_err *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+void lz_err_context(lz_err *err, const char *fmt, ...)
+{
+    if (!err) return;
+    char prefix[LZ_ERR_MSG_MAX / 2 - 8];
+    char old[LZ_ERR_MSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof(old)); /* keeps the head; long messages are cut */
+    old[sizeof(old) - 1] = '\0';
+    snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+}
+
+void lz_err_clear(lz_err *err)
+{
+    if (!err) return;
+    err->code = LLAMAZIP_OK;
+    err->msg[0] = '\0';
+}
+
+void *lz_malloc_aligned(size_t size)
+{
+    void *p = NULL;
+    if (size == 0) size = 64;
+    size = (size + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, size) != 0) return NULL;
+    return p;
+}
+
+void lz_free_aligned(void *p) { free(p); }
+
+const char *llamazip_status_name(int code)
+{
+    switch (code) {
+    case LLAMAZIP_OK:               return "ok";
+    case LLAMAZIP_E_USAGE:          return "invalid argument";
+    case LLAMAZIP_E_NOMEM:          return "out of memory";
+    case LLAMAZIP_E_IO:             return "I/O error";
+    case LLAMAZIP_E_GGUF:           return "malformed GGUF file";
+    case LLAMAZIP_E_UNSUPPORTED:    return "unsupported model";
+    case LLAMAZIP_E_NOT_ARCHIVE:    return "not a llama-zip archive";
+    case LLAMAZIP_E_VERSION:        return "unsupported archive version";
+    case LLAMAZIP_E_CORRUPT:        return "corrupt archive";
+    case LLAMAZIP_E_TRUNCATED:      return "truncated archive";
+    case LLAMAZIP_E_MODEL_MISMATCH: return "archive made with another model";
+    case LLAMAZIP_E_CHECKSUM:       return "checksum mismatch";
+    case LLAMAZIP_E_CANCELLED:      return "cancelled";
+    case LLAMAZIP_E_INTERNAL:       return "internal error";
+    default:                        return "unknown error";
+    }
+}
