@@ -15,7 +15,7 @@ BUILD    ?= build
 PYTHON   ?= python3
 CFLAGS_BASE = -std=c11 -g $(OPT) -Wall -Wextra -Wshadow -Wno-unused-parameter \
               -ffp-contract=off -fno-fast-math -fPIC -fvisibility=hidden -pthread \
-              -D_GNU_SOURCE -Iinclude -Isrc
+              -D_GNU_SOURCE -Iinclude -Isrc -DLZ_DEFAULT_MODEL_DIR='"$(CURDIR)/models"'
 CFLAGS  += $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 LDLIBS   = -lzstd -lxxhash -lm -lpthread
 
@@ -80,9 +80,11 @@ $(LIB_A): $(OBJ_LIB)
 $(LIB_SO): $(OBJ_LIB)
 	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDLIBS)
 
-$(PROG): programs/llama-zip.c $(LIB_A)
+PROG_SRC := $(wildcard programs/*.c)
+
+$(PROG): $(PROG_SRC) $(wildcard programs/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ programs/llama-zip.c $(LIB_A) $(LDLIBS)
+	$(CC) $(CFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -123,3 +125,11 @@ clean:
 	rm -rf $(BUILD) build-asan
 
 -include $(DEPS)
+
+# ---------------------------------------------------------------- quant helpers
+# tests/python/test_dequant.py drives this tool (the shared library hides
+# internal symbols such as lz_dequantize_row).
+DEQUANT_DUMP := $(BUILD)/tools/dequant_dump
+$(DEQUANT_DUMP): tests/tools/dequant_dump.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)

@@ -107,10 +107,19 @@ LLAMAZIP_API const char *llamazip_default_model_path(void);
 
 typedef struct llamazip_ctx llamazip_ctx;
 
+/* Progress report, passed to the progress callback. */
+typedef struct {
+    int decompressing;      /* 0 while compressing, 1 while decompressing */
+    uint64_t bytes_done;    /* original (uncompressed) bytes covered so far */
+    uint64_t bytes_total;   /* original size */
+    uint64_t tokens_done;   /* tokens coded so far */
+    uint64_t coded_bytes;   /* archive bytes produced (compressing) or consumed (decompressing) so far */
+    double seconds;         /* since the call started */
+} llamazip_progress;
+
 /* Progress callback: called from the calling thread every few tokens.
  * Return non-zero to cancel (the call then fails with LLAMAZIP_E_CANCELLED). */
-typedef int (*llamazip_progress_fn)(void *user, uint64_t bytes_done, uint64_t bytes_total,
-                                    uint64_t tokens_done);
+typedef int (*llamazip_progress_fn)(void *user, const llamazip_progress *progress);
 
 typedef struct {
     uint32_t n_ctx;                 /* context window in tokens; 0 = the model's own */

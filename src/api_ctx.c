@@ -1,0 +1,148 @@
+/*
+ * api_ctx.c - public context object: parameters, allocation of the
+ * evaluation state, and the compress/decompress entry points.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_internal.h"
+
+#define LZ_DEFAULT_BATCH 64
+
+void llamazip_ctx_params_default(llamazip_ctx_params *p)
+{
+    if (!p) return;
+    memset(p, 0, sizeof(*p));
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx)
+{
+    if (ctx->state && lz_eval_state_n_ctx(ctx->state) >= n_ctx) return 0;
+    lz_eval_state_free(ctx->state);
+    ctx->state = lz_eval_state_create(ctx->model->model, n_ctx, ctx->n_batch, &ctx->err);
+    if (!ctx->state) return ctx->err.code ? ctx->err.code : LLAMAZIP_E_NOMEM;
+    return 0;
+}
+
+llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ctx_params *params,
+                                  char *errbuf, size_t errbuf_size)
+{
+    if (errbuf && errbuf_size) errbuf[0] = '\0';
+    if (!model) {
+        if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "llamazip_ctx_create: model is NULL");
+        return NULL;
+    }
+    llamazip_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "out of memory");
+        return NULL;
+    }
+    llamazip_ctx_params defaults;
+    if (!params) {
+        llamazip_ctx_params_default(&defaults);
+        params = &defaults;
+    }
+    ctx->model = model;
+    ctx->params = *params;
+    const lz_model_hparams *hp = lz_model_get_hparams(model->model);
+    ctx->n_ctx = params->n_ctx ? params->n_ctx : hp->n_ctx_train;
+    ctx->n_batch = params->n_batch ? params->n_batch : LZ_DEFAULT_BATCH;
+    ctx->isa = lz_cpu_isa();
+    int n_threads = params->n_threads ? params->n_threads : model->params.n_threads;
+    if (n_threads <= 0) n_threads = lz_cpu_count();
+    int rc = 0;
+    if (ctx->n_ctx < 2 || ctx->n_ctx > (1u << 24))
+        rc = lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "n_ctx %u out of range (2 .. 16777216)", ctx->n_ctx);
+    if (!rc && ctx->n_batch > 4096)
+        rc = lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "batch size %u out of range (1 .. 4096)", ctx->n_batch);
+    if (!rc) {
+        ctx->pool = lz_pool_create(n_threads);
+        if (!ctx->pool) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "cannot start %d threads", n_threads);
+    }
+    if (!rc) {
+        size_t n = (size_t)ctx->n_batch * hp->n_vocab;
+        ctx->logits = lz_malloc_aligned(n * sizeof(float));
+        if (!ctx->logits) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory for logits");
+    }
+    if (!rc) rc = lz_ctx_ensure_n_ctx(ctx, ctx->n_ctx);
+    if (rc) {
+        if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "%s", ctx->err.msg);
+        llamazip_ctx_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+void llamazip_ctx_free(llamazip_ctx *ctx)
+{
+    if (!ctx) return;
+    lz_eval_state_free(ctx->state);
+    lz_free_aligned(ctx->logits);
+    lz_pool_free(ctx->pool);
+    free(ctx);
+}
+
+const char *llamazip_ctx_error(const llamazip_ctx *ctx)
+{
+    return ctx ? ctx->err.msg : "no context";
+}
+
+void llamazip_free_buffer(void *buf) { free(buf); }
+
+void llamazip_ctx_stats(const llamazip_ctx *ctx, llamazip_stats *stats)
+{
+    if (!stats) return;
+    if (!ctx) { memset(stats, 0, sizeof(*stats)); return; }
+    *stats = ctx->stats;
+}
+
+typedef int (*codec_fn)(llamazip_ctx *, const uint8_t *, size_t, lz_buf *);
+
+static llamazip_status run_codec(llamazip_ctx *ctx, codec_fn fn, const void *src, size_t n, void **dst,
+                                 size_t *dst_size)
+{
+    if (!ctx) return LLAMAZIP_E_USAGE;
+    lz_err_clear(&ctx->err);
+    memset(&ctx->stats, 0, sizeof(ctx->stats));
+    if (!dst || !dst_size || (!src && n)) {
+        return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL buffer argument");
+    }
+    *dst = NULL;
+    *dst_size = 0;
+    double t0 = now_seconds();
+    lz_buf out = { 0 };
+    int rc = fn(ctx, src ? src : "", n, &out);
+    ctx->stats.seconds = now_seconds() - t0;
+    if (rc) {
+        lz_buf_free(&out);
+        if (!ctx->err.msg[0]) lz_fail(&ctx->err, rc, "%s", llamazip_status_name(rc));
+        return (llamazip_status)rc;
+    }
+    ctx->stats.input_bytes = n;
+    ctx->stats.output_bytes = out.len;
+    if (!out.data) { /* empty output still gets a valid pointer */
+        out.data = malloc(1);
+        if (!out.data) return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    }
+    *dst = lz_buf_detach(&out, dst_size);
+    return LLAMAZIP_OK;
+}
+
+llamazip_status llamazip_compress(llamazip_ctx *ctx, const void *src, size_t n, void **dst, size_t *dst_size)
+{
+    return run_codec(ctx, lz_codec_compress, src, n, dst, dst_size);
+}
+
+llamazip_status llamazip_decompress(llamazip_ctx *ctx, const void *src, size_t n, void **dst, size_t *dst_size)
+{
+    return run_codec(ctx, lz_codec_decompress, src, n, dst, dst_size);
+}

@@ -1,0 +1,46 @@
+/*
+ * api_internal.h - the bodies of the public opaque objects, shared by the
+ * files that implement the public API (api_model.c, api_ctx.c, codec.c).
+ */
+#ifndef LZ_API_INTERNAL_H
+#define LZ_API_INTERNAL_H
+
+#include "llamazip.h"
+#include "common/lz_common.h"
+#include "common/buffer.h"
+#include "common/cpu.h"
+#include "common/threadpool.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+struct llamazip_model {
+    llamazip_model_params params;
+    char *path;
+    gguf_file *gguf;
+    lz_model *model;
+    lz_tokenizer *tokenizer;
+    uint64_t fingerprint;  /* doc/format.md, "Model fingerprint" */
+};
+
+struct llamazip_ctx {
+    const llamazip_model *model;
+    llamazip_ctx_params params;
+    uint32_t n_ctx;
+    uint32_t n_batch;
+    lz_isa isa;
+    lz_pool *pool;
+    lz_eval_state *state;  /* KV cache for n_ctx positions */
+    float *logits;         /* n_batch rows of n_vocab */
+    lz_err err;
+    llamazip_stats stats;
+};
+
+/* The pipeline (codec.c). Errors are recorded in ctx->err. */
+int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out);
+int lz_codec_decompress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out);
+
+/* (Re)allocate the evaluation state for at least n_ctx positions. */
+int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx);
+
+#endif /* LZ_API_INTERNAL_H */

