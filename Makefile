@@ -56,7 +56,7 @@ TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL := $(wildcard tests/util/*.c)
 
 .PHONY: all lib test-bins test test-c test-py asan model demo bench bench-kernels bench-ratio bench-tokenizer \
-        check-corpus fuzz clean info
+        check-corpus fuzz clean info demo
 
 all: $(LIB_A) $(LIB_SO) $(PROG)
 lib: $(LIB_A) $(LIB_SO)
@@ -91,7 +91,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_A)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_UTIL) $(LIB_A) -lcmocka $(LDLIBS)
 
 # ---------------------------------------------------------------- tests
-test: all $(TEST_BINS)
+test: all model $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-py
 
@@ -133,3 +133,13 @@ DEQUANT_DUMP := $(BUILD)/tools/dequant_dump
 $(DEQUANT_DUMP): tests/tools/dequant_dump.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+# ---------------------------------------------------------------- demo
+DEMO_INPUT ?= README.md
+demo: all model
+	@echo "== compressing $(DEMO_INPUT) with the default model"
+	@mkdir -p $(BUILD)/demo
+	$(PROG) -v -c < $(DEMO_INPUT) > $(BUILD)/demo/input.llz
+	$(PROG) -v -d < $(BUILD)/demo/input.llz > $(BUILD)/demo/input.out
+	@cmp $(DEMO_INPUT) $(BUILD)/demo/input.out && echo "round trip OK: $$(wc -c < $(DEMO_INPUT)) -> $$(wc -c < $(BUILD)/demo/input.llz) bytes"
+	@printf 'The quick brown fox jumps over the lazy dog.' | $(PROG) -c -f base64 && echo
