@@ -143,3 +143,11 @@ demo: all model
 	$(PROG) -v -d < $(BUILD)/demo/input.llz > $(BUILD)/demo/input.out
 	@cmp $(DEMO_INPUT) $(BUILD)/demo/input.out && echo "round trip OK: $$(wc -c < $(DEMO_INPUT)) -> $$(wc -c < $(BUILD)/demo/input.llz) bytes"
 	@printf 'The quick brown fox jumps over the lazy dog.' | $(PROG) -c -f base64 && echo
+
+# ---------------------------------------------------------------- corpus and ratio benchmarks (long)
+check-corpus: all model
+	$(PYTHON) bench/check_corpus.py $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))
+
+bench-ratio: all model
+	@$(PYTHON) -c "import matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q matplotlib
+	$(PYTHON) bench/bench_ratio.py $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))

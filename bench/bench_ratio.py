@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Compression ratio and speed of llama-zip beside classic compressors, in one run.
+
+    python3 bench/bench_ratio.py [--max-bytes N] [--runs R] [--files ...] [--out DIR]
+
+For every file: llama-zip with the default model (compress, decompress, check
+the round trip) and gzip -9, bzip2 -9, xz -9e, zstd --ultra -22, brotli -q 11,
+zpaq -m5 (Debian packages), all measured in the same run. Ratio = original
+bytes / compressed bytes (higher is better). Speeds are medians of --runs
+runs for the peers; llama-zip runs once per file (it is slow: minutes per
+100 KB on 2 cores), so its speed is a single measurement. Writes a Markdown
+table (ratio.md), the raw figures (ratio.json) and a chart (ratio.png) to --out.
+
+--max-bytes N benchmarks only the first N bytes of each file (0 = whole files);
+the table says which.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
+TEXT_FILES = ["calgary/" + f for f in
+              ["bib", "book1", "book2", "news", "paper1", "paper2", "progc", "progl", "progp", "trans"]]
+TEXT_FILES.append("dce/data.txt")
+
+# name -> (compress argv, decompress argv); both read stdin and write stdout
+PEERS = {
+    "gzip -9": (["gzip", "-9", "-c"], ["gzip", "-d", "-c"]),
+    "bzip2 -9": (["bzip2", "-9", "-c"], ["bzip2", "-d", "-c"]),
+    "xz -9e": (["xz", "-9e", "-c"], ["xz", "-d", "-c"]),
+    "zstd -22": (["zstd", "--ultra", "-22", "-c", "-q"], ["zstd", "-d", "-c", "-q"]),
+    "brotli -q11": (["brotli", "-q", "11", "-c"], ["brotli", "-d", "-c"]),
+}
+
+
+def run(argv, data):
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    return p.stdout, time.perf_counter() - t0
+
+
+def bench_pipe(comp, decomp, data, runs):
+    ct, dt = [], []
+    out = None
+    for _ in range(runs):
+        out, t = run(comp, data)
+        ct.append(t)
+        back, t = run(decomp, out)
+        dt.append(t)
+        if back != data:
+            raise RuntimeError(f"{comp[0]} round trip failed")
+    return len(out), statistics.median(ct), statistics.median(dt)
+
+
+def bench_zpaq(data, runs):
+    ct, dt = [], []
+    size = 0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "f")
+            arc = os.path.join(d, "f.zpaq")
+            with open(src, "wb") as f:
+                f.write(data)
+            t0 = time.perf_counter()
+            subprocess.run(["zpaq", "a", arc, "f", "-m5"], cwd=d, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            ct.append(time.perf_counter() - t0)
+            size = os.path.getsize(arc)
+            os.unlink(src)
+            t0 = time.perf_counter()
+            subprocess.run(["zpaq", "x", arc, "-to", "out"], cwd=d, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            dt.append(time.perf_counter() - t0)
+            with open(os.path.join(d, "out", "f"), "rb") as f:
+                if f.read() != data:
+                    raise RuntimeError("zpaq round trip failed")
+    return size, statistics.median(ct), statistics.median(dt)
+
+
+def bench_llamazip(prog, data, extra):
+    comp = [prog, "-q"] + extra + ["-c"]
+    out, ct = run(comp, data)
+    back, dt = run([prog, "-q", "-d"], out)
+    if back != data:
+        raise RuntimeError("llama-zip round trip failed")
+    return len(out), ct, dt
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--max-bytes", type=int, default=0)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--files", nargs="*", default=TEXT_FILES)
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "out"))
+    ap.add_argument("--prog", default=os.path.join(ROOT, "build", "llama-zip"))
+    ap.add_argument("--llamazip-args", default="", help="extra llama-zip options, e.g. '--n-ctx 4096 -w 25%%'")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    tools = ["llama-zip"] + [n for n, (c, _) in PEERS.items() if shutil.which(c[0])]
+    if shutil.which("zpaq"):
+        tools.append("zpaq -m5")
+    results = {}
+    for rel in args.files:
+        path = rel if os.path.isabs(rel) else os.path.join(CORPUS, rel)
+        with open(path, "rb") as f:
+            data = f.read()
+        if args.max_bytes:
+            data = data[: args.max_bytes]
+        row = {"bytes": len(data)}
+        for name in tools:
+            if name == "llama-zip":
+                size, ct, dt = bench_llamazip(args.prog, data, args.llamazip_args.split())
+            elif name == "zpaq -m5":
+                size, ct, dt = bench_zpaq(data, args.runs)
+            else:
+                c, d = PEERS[name]
+                size, ct, dt = bench_pipe(c, d, data, args.runs)
+            row[name] = {"size": size, "ratio": len(data) / size, "c_s": ct, "d_s": dt}
+            print(f"{rel:16s} {name:12s} {size:9d} B  ratio {len(data) / size:6.3f}  "
+                  f"c {len(data) / ct / 1024:9.1f} KiB/s  d {len(data) / dt / 1024:9.1f} KiB/s", flush=True)
+        results[rel] = row
+    write_reports(results, tools, args)
+
+
+def write_reports(results, tools, args):
+    scope = f"first {args.max_bytes} bytes of each file" if args.max_bytes else "whole files"
+    lines = [f"Compression ratio (original / compressed; higher is better), {scope}, measured in one run.", "",
+             "| file | bytes | " + " | ".join(tools) + " |",
+             "|---|---:|" + "---:|" * len(tools)]
+    tot = {t: 0 for t in tools}
+    tot_bytes = 0
+    for rel, row in results.items():
+        best = max(row[t]["ratio"] for t in tools)
+        cells = []
+        for t in tools:
+            r = row[t]["ratio"]
+            cells.append(f"**{r:.3f}**" if r == best else f"{r:.3f}")
+            tot[t] += row[t]["size"]
+        tot_bytes += row["bytes"]
+        lines.append(f"| {os.path.basename(rel)} | {row['bytes']} | " + " | ".join(cells) + " |")
+    lines.append(f"| **total** | {tot_bytes} | " + " | ".join(f"{tot_bytes / tot[t]:.3f}" for t in tools) + " |")
+    lines += ["", "Speed over all files (KiB/s of original data; peers: median of runs):", "",
+              "| tool | compress | decompress |", "|---|---:|---:|"]
+    for t in tools:
+        cs = sum(r[t]["c_s"] for r in results.values())
+        ds = sum(r[t]["d_s"] for r in results.values())
+        lines.append(f"| {t} | {tot_bytes / cs / 1024:.1f} | {tot_bytes / ds / 1024:.1f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(os.path.join(args.out, "ratio.md"), "w") as f:
+        f.write(text)
+    with open(os.path.join(args.out, "ratio.json"), "w") as f:
+        json.dump({"scope": scope, "results": results}, f, indent=1)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed: no chart (pip install matplotlib)", file=sys.stderr)
+        return
+    names = [os.path.basename(r) for r in results]
+    fig, ax = plt.subplots(figsize=(12, 5))
+    width = 0.8 / len(tools)
+    for k, t in enumerate(tools):
+        xs = [i + k * width for i in range(len(names))]
+        ax.bar(xs, [results[r][t]["ratio"] for r in results], width, label=t)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(names))])
+    ax.set_xticklabels(names)
+    ax.set_ylabel("compression ratio")
+    ax.set_title(f"llama-zip (Gemma 3 270M) vs classic compressors, {scope}")
+    ax.legend(ncol=4, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out, "ratio.png"), dpi=100)
+    print(f"chart: {os.path.join(args.out, 'ratio.png')}")
+
+
+if __name__ == "__main__":
+    main()
