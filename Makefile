@@ -151,3 +151,34 @@ check-corpus: all model
 bench-ratio: all model
 	@$(PYTHON) -c "import matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q matplotlib
 	$(PYTHON) bench/bench_ratio.py $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))
+
+# ---------------------------------------------------------------- fuzzing: GGUF reader
+#   make fuzz-gguf   libFuzzer + ASan/UBSan over a seed corpus for FUZZ_SECONDS (default 60).
+# Without clang the standalone driver (fuzz/standalone_driver.c) replays the corpus instead.
+# Replay a crash file: build/fuzz/fuzz_gguf CRASH_FILE (or the driver: build/fuzz/fuzz_gguf_replay FILE...).
+FUZZ_DIR     ?= $(BUILD)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+.PHONY: fuzz-gguf
+fuzz-gguf:
+	@mkdir -p $(FUZZ_DIR)/corpus-gguf
+	$(CC) $(CFLAGS_BASE) -Itests -o $(FUZZ_DIR)/gguf_seeds fuzz/gguf_seeds.c tests/util/gguf_builder.c
+	$(FUZZ_DIR)/gguf_seeds $(FUZZ_DIR)/corpus-gguf
+	@if [ -f models/gemma-3-270m-q4_k_m.gguf ]; then \
+	  head -c 4096 models/gemma-3-270m-q4_k_m.gguf > $(FUZZ_DIR)/corpus-gguf/seed_gemma3_head4k.gguf; fi
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_DIR)/lib OPT=-O1 \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/lib/libllamazip.a && \
+	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_gguf \
+	    fuzz/fuzz_gguf.c $(FUZZ_DIR)/lib/libllamazip.a $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus-gguf; \
+	else \
+	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
+	  $(MAKE) --no-print-directory $(LIB_A) && \
+	  $(CC) $(CFLAGS) -o $(FUZZ_DIR)/fuzz_gguf_replay fuzz/fuzz_gguf.c fuzz/standalone_driver.c \
+	    $(LIB_A) $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_gguf_replay $(FUZZ_DIR)/corpus-gguf; \
+	fi
