@@ -215,7 +215,10 @@ int lz_freq_from_logits(const float *logits, uint32_t n_vocab, lz_freq_table *t)
         acc += 1 + (uint32_t)((double)e[i] * scale);
         cum[i + 1] = (uint32_t)acc;
     }
-    if (acc > LZ_RC_TOTAL_MAX) return LLAMAZIP_E_INTERNAL; /* impossible, see above */
+    if (acc > LZ_RC_TOTAL_MAX) { /* impossible, see above */
+        t->n_vocab = 0;
+        return LLAMAZIP_E_INTERNAL;
+    }
 
     t->n_vocab = n_vocab;
     t->max_logit = m;
