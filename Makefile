@@ -182,3 +182,13 @@ fuzz-gguf:
 	    $(LIB_A) $(LDLIBS) && \
 	  $(FUZZ_DIR)/fuzz_gguf_replay $(FUZZ_DIR)/corpus-gguf; \
 	fi
+
+# ---------------------------------------------------------------- kernel benchmark
+#   make bench-kernels [BENCH_MIB=64] [BENCH_TYPES="Q8_0 Q4_K"]
+BENCH_MIB ?= 64
+$(BUILD)/bench/bench_kernels: bench/bench_kernels.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+bench-kernels: $(BUILD)/bench/bench_kernels
+	$(BUILD)/bench/bench_kernels $(BENCH_MIB) $(BENCH_TYPES)
