@@ -192,3 +192,38 @@ $(BUILD)/bench/bench_kernels: bench/bench_kernels.c $(LIB_A)
 
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels $(BENCH_MIB) $(BENCH_TYPES)
+
+# ---------------------------------------------------------------- fuzzing: archive container
+#   make fuzz-archive   libFuzzer + ASan/UBSan over the container parser (lz_header_read and the
+#                       lz_frame_read loop) for FUZZ_SECONDS, from generated seed archives.
+#   make fuzz           every fuzz target (FUZZ_TARGETS) in turn, FUZZ_SECONDS each.
+# The target needs only the container and its helpers, so it builds them directly.
+# Without clang the standalone driver replays the corpus instead.
+FUZZ_ARCHIVE_SRC := fuzz/fuzz_archive.c src/format/container.c src/common/buffer.c src/common/error.c
+
+.PHONY: fuzz-archive
+fuzz-archive:
+	@mkdir -p $(FUZZ_DIR)/corpus-archive
+	$(CC) $(CFLAGS_BASE) -o $(FUZZ_DIR)/archive_seeds fuzz/archive_seeds.c src/format/container.c \
+	  src/common/buffer.c src/common/error.c $(LDLIBS)
+	$(FUZZ_DIR)/archive_seeds $(FUZZ_DIR)/corpus-archive
+	@if [ -x $(PROG) ] && [ -f models/gemma-3-270m-q4_k_m.gguf ]; then \
+	  printf 'A real archive for the seed corpus.' | $(PROG) models/gemma-3-270m-q4_k_m.gguf -q --n-ctx 64 -c \
+	    > $(FUZZ_DIR)/corpus-archive/seed_real.llz || rm -f $(FUZZ_DIR)/corpus-archive/seed_real.llz; fi
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_archive \
+	    $(FUZZ_ARCHIVE_SRC) $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_archive -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus-archive; \
+	else \
+	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
+	  $(CC) $(CFLAGS) -o $(FUZZ_DIR)/fuzz_archive_replay fuzz/fuzz_archive.c fuzz/standalone_driver.c \
+	    src/format/container.c src/common/buffer.c src/common/error.c $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_archive_replay $(FUZZ_DIR)/corpus-archive; \
+	fi
+
+# Other fuzz targets join the umbrella with FUZZ_TARGETS += fuzz-<name>.
+FUZZ_TARGETS += fuzz-gguf fuzz-archive
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $(MAKE) --no-print-directory $$t FUZZ_SECONDS=$(FUZZ_SECONDS); done

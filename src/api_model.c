@@ -150,7 +150,7 @@ llamazip_status llamazip_model_load(const char *path, const llamazip_model_param
         rc = lz_fail(&err, LLAMAZIP_E_UNSUPPORTED, "tokenizer has %u tokens but the model only %u outputs",
                      lz_tokenizer_n_vocab(m->tokenizer), lz_model_get_hparams(m->model)->n_vocab);
     if (rc) {
-        lz_err_context(&err, "%s", path);
+        if (!strstr(err.msg, path)) lz_err_context(&err, "%s", path); /* gguf_open names it already */
         copy_error(errbuf, errbuf_size, &err);
         llamazip_model_free(m);
         return (llamazip_status)rc;
