@@ -17,8 +17,9 @@ static int write_seed(const char *dir, const char *name, const lz_buf *b, size_t
     FILE *f = fopen(path, "wb");
     if (!f) return 1;
     const size_t n = b->len - cut;
-    const int bad = (n && fwrite(b->data, 1, n, f) != n) | (fclose(f) != 0);
-    return bad;
+    const int short_write = n && fwrite(b->data, 1, n, f) != n;
+    const int close_failed = fclose(f) != 0;   /* close even after a short write */
+    return short_write || close_failed;
 }
 
 static lz_archive_header seed_header(uint32_t n_ctx, uint32_t overlap, uint64_t size)
