@@ -227,3 +227,16 @@ FUZZ_TARGETS += fuzz-gguf fuzz-archive
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do echo "== $$t ($(FUZZ_SECONDS) s)"; \
 	  $(MAKE) --no-print-directory $$t FUZZ_SECONDS=$(FUZZ_SECONDS); done
+
+# ---------------------------------------------------------------- NEON kernels under qemu (optional)
+#   make neon-check   cross-compile the quant module and tests/arm/neon_check.c for
+#                     AArch64 and run it with qemu-user (Debian: gcc-aarch64-linux-gnu,
+#                     qemu-user, libc6-dev-arm64-cross)
+NEON_CC   ?= aarch64-linux-gnu-gcc
+NEON_QEMU ?= qemu-aarch64
+NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c
+.PHONY: neon-check
+neon-check:
+	@mkdir -p $(BUILD)/arm
+	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
+	$(NEON_QEMU) $(BUILD)/arm/neon_check
