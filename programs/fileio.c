@@ -80,6 +80,15 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+static int write_special(const char *path, const uint8_t *data, size_t len, char *msg, size_t msg_size)
+{
+    int fd = open(path, O_WRONLY);
+    int e = fd < 0 ? errno : write_all(fd, data, len);
+    if (fd >= 0 && close(fd) != 0 && !e) e = errno;
+    if (e) snprintf(msg, msg_size, "%s: %s", path, strerror(e));
+    return e;
+}
+
 int fio_write_atomic(const char *path, const uint8_t *data, size_t len, int force, const char *protect,
                      char *msg, size_t msg_size)
 {
@@ -97,6 +106,8 @@ int fio_write_atomic(const char *path, const uint8_t *data, size_t len, int forc
             snprintf(msg, msg_size, "%s: is a directory", path);
             return EISDIR;
         }
+        if (!S_ISREG(sb.st_mode)) /* a FIFO or device: write into it, never replace it */
+            return write_special(path, data, len, msg, msg_size);
     }
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);

@@ -113,11 +113,11 @@ static llamazip_status run_codec(llamazip_ctx *ctx, codec_fn fn, const void *src
     if (!ctx) return LLAMAZIP_E_USAGE;
     lz_err_clear(&ctx->err);
     memset(&ctx->stats, 0, sizeof(ctx->stats));
+    if (dst) *dst = NULL;
+    if (dst_size) *dst_size = 0;
     if (!dst || !dst_size || (!src && n)) {
         return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL buffer argument");
     }
-    *dst = NULL;
-    *dst_size = 0;
     double t0 = now_seconds();
     lz_buf out = { 0 };
     int rc = fn(ctx, src ? src : "", n, &out);
