@@ -182,14 +182,17 @@ INLINE __m256i block_sums_b32(const uint8_t *bw, __m256i a, b32_layout L)
     return dot_u8(u, a);
 }
 
-/* 8 fp16 fields, one per block of a group (0 for missing blocks), widened to f32. */
+/* 8 fp16 fields, one per block of a group (0 for missing blocks), widened
+ * to f32. Packed in general registers: the vector ports are the busy ones. */
 INLINE __m256 gather_f16(const uint8_t *p, size_t stride, int count)
 {
-    uint16_t h[8];
-#pragma GCC unroll 8
-    for (int k = 0; k < 8; k++) h[k] = k < count ? lz_rd16(p + k * stride) : 0;
-    return _mm256_cvtph_ps(_mm_set_epi16((short)h[7], (short)h[6], (short)h[5], (short)h[4],
-                                         (short)h[3], (short)h[2], (short)h[1], (short)h[0]));
+    uint64_t lo = 0, hi = 0;
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        if (k < count) lo |= (uint64_t)lz_rd16(p + k * stride) << (16 * k);
+        if (k + 4 < count) hi |= (uint64_t)lz_rd16(p + (k + 4) * stride) << (16 * k);
+    }
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
 /* v for up to 8 consecutive blocks (count <= 8; missing lanes give +-0). */
