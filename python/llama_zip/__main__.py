@@ -1,0 +1,30 @@
+"""`python -m llama_zip ...` (and the `llama-zip` console script): run the
+bundled llama-zip program with the same arguments, replacing this process,
+so that behaviour, messages and exit statuses are exactly the CLI's."""
+import os
+import subprocess
+import sys
+
+from ._native import find_program
+
+
+def main(argv=None):
+    args = sys.argv[1:] if argv is None else list(argv)
+    prog = find_program()
+    if prog is None:
+        sys.stderr.write("llama-zip: the llama-zip program is not installed with this package "
+                         "(reinstall with 'pip install .', or set LLAMAZIP_PROG=/path/to/llama-zip)\n")
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        try:
+            os.execv(prog, [prog, *args])
+        except OSError as e:
+            sys.stderr.write(f"llama-zip: cannot run {prog}: {e}\n")
+            return 2
+    return subprocess.call([prog, *args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
