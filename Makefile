@@ -240,3 +240,27 @@ neon-check:
 	@mkdir -p $(BUILD)/arm
 	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
 	$(NEON_QEMU) $(BUILD)/arm/neon_check
+
+# ---------------------------------------------------------------- model engine (src/model)
+# eval_dump: the engine's logits for token ids, for tests/python/test_engine_llamacpp.py.
+# Tiny random-weight GGUF models (build/tiny/) for the engine tests, made by
+# tools/make_tiny_models.py (deterministic; needs the gguf Python package).
+EVAL_DUMP := $(BUILD)/tests/tools/eval_dump
+TINY_DIR  := build/tiny
+TINY_STAMP := $(TINY_DIR)/.stamp
+
+$(EVAL_DUMP): tests/tools/eval_dump.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(TINY_STAMP): $(wildcard tools/make_tiny_models.py)
+	@mkdir -p $(TINY_DIR)
+	@if $(PYTHON) -c "import gguf, numpy" 2>/dev/null; then \
+	  if [ -f tools/make_tiny_models.py ]; then $(PYTHON) tools/make_tiny_models.py --out $(TINY_DIR) && touch $@; fi; \
+	else echo "gguf/numpy Python packages missing: tiny models not made (engine tests will skip)"; fi
+
+.PHONY: tiny-models eval-dump
+tiny-models: $(TINY_STAMP)
+eval-dump: $(EVAL_DUMP)
+test-c: $(TINY_STAMP)
+test-py: $(EVAL_DUMP) $(TINY_STAMP)

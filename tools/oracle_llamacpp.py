@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""llama.cpp as the reference for the engine (through llama-cpp-python).
+
+Tokenizes a text with llama.cpp's own tokenizer (BOS first, no special-token
+parsing), evaluates it with logits for every position, and writes the token
+ids and next-token log-probabilities.
+
+    oracle_llamacpp.py MODEL TEXT_FILE --n-tokens 1024 --out PREFIX
+        PREFIX.tokens.i32   little-endian int32 token ids (BOS + text tokens)
+        PREFIX.logprobs.npy float32 [n, n_vocab] log-softmax of llama.cpp's logits
+    --topk K: instead write PREFIX.topk.npz (small fixtures): for each position
+        the top-K token ids and log-probs, and the log-prob of the next token.
+
+llama.cpp settings used (the defaults of llama-cpp-python 0.3.36): f16 K and
+V cache, flash attention off (so Q and the softmax output are rounded to f16
+for the two attention products), n_batch = n_ubatch as given (default 512),
+everything on the CPU.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+
+def load_llama(model, n_ctx, n_batch=512, n_threads=2):
+    import llama_cpp
+    return llama_cpp.Llama(model_path=model, n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch,
+                           n_threads=n_threads, n_threads_batch=n_threads, logits_all=True,
+                           n_gpu_layers=0, verbose=False)
+
+
+def tokenize(llm, data, n_tokens=None):
+    """BOS + llama.cpp's tokens of `data` (bytes), cut to n_tokens in total."""
+    toks = llm.tokenize(data, add_bos=True, special=False)
+    bos = llm.token_bos()
+    if not toks or toks[0] != bos:
+        toks = [bos] + toks
+    return toks[:n_tokens] if n_tokens else toks
+
+
+def logits_for(llm, tokens):
+    """llama.cpp's logits (float32 [n, n_vocab]) after each token."""
+    llm.reset()
+    llm.eval(tokens)
+    return np.array(llm.scores[:len(tokens)], dtype=np.float32)
+
+
+def log_softmax(x):
+    x = np.asarray(x, dtype=np.float64)
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+def topk_fixture(logprobs, tokens, k):
+    """Top-k ids / log-probs per position and the log-prob of the next token."""
+    n = len(tokens)
+    idx = np.argsort(-logprobs, axis=-1, kind="stable")[:, :k]
+    top = np.take_along_axis(logprobs, idx, axis=-1)
+    nxt = np.full(n, np.nan)
+    nxt[:-1] = logprobs[np.arange(n - 1), np.asarray(tokens[1:])]
+    return dict(tokens=np.asarray(tokens, dtype=np.int32), top_ids=idx.astype(np.int32),
+                top_logprobs=top.astype(np.float32), next_logprob=nxt.astype(np.float32))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("text")
+    ap.add_argument("--n-tokens", type=int, default=1024)
+    ap.add_argument("--n-ctx", type=int, default=0, help="default: n_tokens")
+    ap.add_argument("--n-batch", type=int, default=512)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--topk", type=int, default=0)
+    ap.add_argument("--out", required=True, help="output prefix")
+    a = ap.parse_args()
+    with open(a.text, "rb") as f:
+        data = f.read()
+    llm = load_llama(a.model, a.n_ctx or a.n_tokens, a.n_batch, a.threads)
+    toks = tokenize(llm, data, a.n_tokens)
+    lp = log_softmax(logits_for(llm, toks)).astype(np.float32)
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    np.asarray(toks, dtype="<i4").tofile(a.out + ".tokens.i32")
+    if a.topk:
+        np.savez_compressed(a.out + ".topk.npz", **topk_fixture(lp, toks, a.topk))
+    else:
+        np.save(a.out + ".logprobs.npy", lp)
+    print(f"{len(toks)} tokens, vocab {lp.shape[1]}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
