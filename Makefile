@@ -264,3 +264,30 @@ tiny-models: $(TINY_STAMP)
 eval-dump: $(EVAL_DUMP)
 test-c: $(TINY_STAMP)
 test-py: $(EVAL_DUMP) $(TINY_STAMP)
+
+# ---------------------------------------------------------------- tokenizer (src/tokenizer)
+#   make vocabs            vocabulary-only GGUFs for the tokenizer tests (models/vocab/, taken
+#                          from the llama-cpp-python sdist by tools/fetch_vocabs.py; idempotent)
+#   make bench-tokenizer   tokenizer MB/s (one core) on calgary/book1 and dce/data.txt, default model
+# tokenize_dump prints our token ids for a file, for tests/python/test_tokenizer_llamacpp.py
+# (the shared library hides the tokenizer).
+TOKENIZE_DUMP := $(BUILD)/tests/tools/tokenize_dump
+$(TOKENIZE_DUMP): tests/tools/tokenize_dump.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+$(BUILD)/bench/bench_tokenizer: bench/bench_tokenizer.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+.PHONY: vocabs vocabs-try tokenize-dump
+vocabs:
+	@$(PYTHON) tools/fetch_vocabs.py
+# the tests use the vocabularies when they can be had and skip them otherwise
+vocabs-try:
+	@$(PYTHON) tools/fetch_vocabs.py || echo "fetch_vocabs failed: the tokenizer tests skip those vocabularies"
+tokenize-dump: $(TOKENIZE_DUMP)
+test-c: vocabs-try
+test-py: $(TOKENIZE_DUMP) vocabs-try
+bench-tokenizer: $(BUILD)/bench/bench_tokenizer model
+	$(BUILD)/bench/bench_tokenizer models/gemma-3-270m-q4_k_m.gguf

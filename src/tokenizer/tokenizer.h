@@ -29,6 +29,9 @@ void lz_tokenizer_free(lz_tokenizer *t);
 uint32_t lz_tokenizer_n_vocab(const lz_tokenizer *t);
 int32_t lz_tokenizer_bos(const lz_tokenizer *t);       /* -1 if the vocabulary has none */
 const char *lz_tokenizer_kind(const lz_tokenizer *t);  /* e.g. "SentencePiece (llama)" */
+/* Whether llama.cpp would start a prompt with BOS for this vocabulary
+ * (tokenizer.ggml.add_bos_token or its per-tokenizer default). */
+int lz_tokenizer_add_bos(const lz_tokenizer *t);
 
 /* Tokenize len bytes. *tokens is malloc'd (free()); *n_tokens its length.
  * Fails only on allocation failure or when a byte cannot be represented at
