@@ -46,10 +46,84 @@ def logits_for(llm, tokens):
     return np.array(llm.scores[:len(tokens)], dtype=np.float32)
 
 
+def file_sha256(path):
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def log_softmax(x):
     x = np.asarray(x, dtype=np.float64)
     m = x.max(axis=-1, keepdims=True)
     return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+DECISIVE_MARGIN = 0.2  # nats between the reference's first and second choices
+
+
+def _log_softmax32(x):
+    x = np.asarray(x, dtype=np.float32)
+    x = x - x.max(axis=-1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=-1, keepdims=True, dtype=np.float64)).astype(np.float32)
+
+
+def compare(ref_logits, our_logits, tokens, chunk=64):
+    """Full-distribution comparison of two [n, n_vocab] logit arrays (any
+    array-likes, read `chunk` rows at a time; float32 arithmetic with the
+    normalizing sums in double): mean KL(ref || ours) per position, top-1
+    agreement (all positions, and positions where the reference's top choice
+    leads by >= DECISIVE_MARGIN nats), and the mean cross-entropy of the
+    actual next tokens under each."""
+    n = len(tokens)
+    nxt = np.asarray(tokens[1:], dtype=np.int64)
+    kl = np.zeros(n)
+    agree = np.zeros(n, dtype=bool)
+    decisive = np.zeros(n, dtype=bool)
+    ce_ref = ce_ours = 0.0
+    for a in range(0, n, chunk):
+        b = min(n, a + chunk)
+        r = _log_softmax32(ref_logits[a:b])
+        o = _log_softmax32(our_logits[a:b])
+        kl[a:b] = (np.exp(r) * (r - o)).sum(-1, dtype=np.float64)
+        top = r.argmax(-1)
+        agree[a:b] = top == o.argmax(-1)
+        rows = np.arange(b - a)
+        first = r[rows, top]
+        r[rows, top] = -np.inf
+        decisive[a:b] = (first - r.max(-1)) >= DECISIVE_MARGIN
+        r[rows, top] = first
+        cr = np.arange(a, min(b, n - 1))
+        ce_ref -= r[cr - a, nxt[cr]].sum(dtype=np.float64)
+        ce_ours -= o[cr - a, nxt[cr]].sum(dtype=np.float64)
+    return dict(n=n, kl=float(kl.mean()), kl_max=float(kl.max()), top1=float(agree.mean()),
+                top1_decisive=float(agree[decisive].mean()) if decisive.any() else 1.0,
+                decisive_share=float(decisive.mean()), ce_ref=ce_ref / (n - 1), ce_ours=ce_ours / (n - 1))
+
+
+def compare_topk(fix, our_logits):
+    """The same figures against a top-k fixture (topk_fixture): KL over the
+    reference's top-k ids plus one bucket for the rest (a lower bound of the
+    full KL, close when the top-k hold most of the mass)."""
+    ids, top = fix["top_ids"], fix["top_logprobs"].astype(np.float64)
+    n = ids.shape[0]
+    o = log_softmax(np.asarray(our_logits[:n]))
+    oq = np.take_along_axis(o, ids, axis=-1)
+    p = np.exp(top)
+    p_rest = np.clip(1.0 - p.sum(-1), 1e-300, 1.0)
+    q_rest = np.clip(1.0 - np.exp(oq).sum(-1), 1e-300, 1.0)
+    kl = (p * (top - oq)).sum(-1) + p_rest * (np.log(p_rest) - np.log(q_rest))
+    agree = o.argmax(-1) == ids[:, 0]
+    decisive = (top[:, 0] - top[:, 1]) >= DECISIVE_MARGIN
+    toks = fix["tokens"]
+    m = min(n, len(toks) - 1)
+    ce_ref = -fix["next_logprob"][:m].astype(np.float64).sum()
+    ce_ours = -o[np.arange(m), toks[1:m + 1]].sum()
+    return dict(n=n, kl=float(kl.mean()), kl_max=float(kl.max()), top1=float(agree.mean()),
+                top1_decisive=float(agree[decisive].mean()) if decisive.any() else 1.0,
+                decisive_share=float(decisive.mean()), ce_ref=ce_ref / m, ce_ours=ce_ours / m)
 
 
 def topk_fixture(logprobs, tokens, k):

@@ -1,0 +1,373 @@
+/*
+ * test_model.c - the engine's determinism and load-time checks.
+ *
+ * Uses the tiny random-weight models of tools/make_tiny_models.py
+ * (build/tiny/, made by `make test-c`; $LZ_TINY_DIR overrides) and the
+ * default model when present (models/gemma-3-270m-q4_k_m.gguf or
+ * $LLAMAZIP_MODEL). What is checked:
+ *  - logits are bit-identical (memcmp) whatever the batch size (1, 7, 64,
+ *    512), the call split, the thread count (1, 2, 3) and the kernel ISA
+ *    (every level lz_cpu_isa_available reports);
+ *  - rewinding inside the sliding-window ring cache reproduces the logits;
+ *    rewinding past it, gaps and bad token ids are refused;
+ *  - an unsupported architecture, a missing tensor, a misshapen tensor and an
+ *    unsupported tensor type are refused with the culprit named.
+ * Missing models skip with a message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/threadpool.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
+
+#define N_TOK 160
+
+static const char *const g_tiny[] = {
+    "gemma3-f32", "gemma3-q4_k", "gemma3-q5_0", "gemma3-pattern-bf16", "llama-f16-bias",
+    "llama-q4_0-ropefreqs", "llama-q4_k", "qwen2-q8_0", "phi3-f16-longrope", "phi3-q8_0",
+};
+
+static const char *tiny_dir(void)
+{
+    const char *d = getenv("LZ_TINY_DIR");
+    return d && *d ? d : "build/tiny";
+}
+
+static int tiny_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s.gguf", tiny_dir(), name);
+    FILE *f = fopen(buf, "rb");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
+typedef struct {
+    gguf_file *gf;
+    lz_model *m;
+    uint32_t nv;
+} loaded;
+
+static int load(const char *path, loaded *L)
+{
+    lz_err err = { 0 };
+    memset(L, 0, sizeof(*L));
+    if (gguf_open(path, 0, &L->gf, &err)) {
+        print_message("cannot open %s: %s\n", path, err.msg);
+        return 0;
+    }
+    int rc = lz_model_load(L->gf, &L->m, &err);
+    if (rc) print_message("load %s: %s\n", path, err.msg);
+    assert_int_equal(rc, 0);
+    L->nv = lz_model_get_hparams(L->m)->n_vocab;
+    return 1;
+}
+
+static void unload(loaded *L)
+{
+    lz_model_free(L->m);
+    gguf_close(L->gf);
+}
+
+/* Deterministic pseudo-random token ids (BOS-like 1 first). */
+static void make_tokens(int32_t *t, uint32_t n, uint32_t nv)
+{
+    uint32_t x = 12345;
+    for (uint32_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        t[i] = i == 0 ? 1 : (int32_t)((x >> 8) % nv);
+    }
+}
+
+/* All-row logits of tokens[0..n) evaluated `step` tokens per call. */
+static float *run(const loaded *L, const int32_t *tok, uint32_t n, uint32_t n_ctx, uint32_t batch, uint32_t step,
+                  int threads, lz_isa isa)
+{
+    lz_err err = { 0 };
+    lz_eval_state *s = lz_eval_state_create(L->m, n_ctx, batch, &err);
+    assert_non_null(s);
+    lz_pool *pool = threads > 1 ? lz_pool_create(threads) : NULL;
+    float *out = malloc((size_t)n * L->nv * sizeof(float));
+    assert_non_null(out);
+    for (uint32_t p = 0; p < n; p += step) {
+        const uint32_t k = n - p < step ? n - p : step;
+        int rc = lz_model_eval(L->m, s, pool, isa, tok + p, k, p, out + (size_t)p * L->nv, 0, &err);
+        if (rc) print_message("eval: %s\n", err.msg);
+        assert_int_equal(rc, 0);
+    }
+    lz_pool_free(pool);
+    lz_eval_state_free(s);
+    return out;
+}
+
+static int same(const float *a, const float *b, size_t n, const char *what)
+{
+    if (!memcmp(a, b, n * sizeof(float))) return 1;
+    size_t i = 0;
+    while (i < n && !memcmp(a + i, b + i, sizeof(float))) i++;
+    print_message("  %s differs first at float %zu: %.9g vs %.9g\n", what, i, (double)a[i], (double)b[i]);
+    return 0;
+}
+
+/* Every way of evaluating gives the reference's bits. */
+static void check_invariance(const char *path, uint32_t n, const uint32_t *batches, int n_batches)
+{
+    loaded L;
+    if (!load(path, &L)) return;
+    int32_t *tok = malloc(n * sizeof(int32_t));
+    make_tokens(tok, n, L.nv);
+    const size_t nf = (size_t)n * L.nv;
+    const lz_isa best = lz_cpu_isa();
+    float *ref = run(&L, tok, n, n, 512, n, 1, best);
+    int checks = 0, bad = 0;
+    char what[96];
+    for (int b = 0; b < n_batches; b++) {
+        float *o = run(&L, tok, n, n, batches[b], n, 1, best);
+        snprintf(what, sizeof(what), "batch %u", batches[b]);
+        bad += !same(ref, o, nf, what);
+        checks++;
+        free(o);
+    }
+    /* calls of 5 tokens into a state of batch 3: splitting inside and across calls */
+    float *o = run(&L, tok, n, n + 7, 3, 5, 1, best);
+    bad += !same(ref, o, nf, "calls of 5, batch 3");
+    checks++;
+    free(o);
+    for (int t = 2; t <= 3; t++) {
+        o = run(&L, tok, n, n, 64, n, t, best);
+        snprintf(what, sizeof(what), "%d threads", t);
+        bad += !same(ref, o, nf, what);
+        checks++;
+        free(o);
+    }
+    for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
+        if (!lz_cpu_isa_available((lz_isa)isa) || (lz_isa)isa == best) continue;
+        o = run(&L, tok, n, n, 7, n, 2, (lz_isa)isa);
+        snprintf(what, sizeof(what), "isa %s", lz_isa_name((lz_isa)isa));
+        bad += !same(ref, o, nf, what);
+        checks++;
+        free(o);
+    }
+    print_message("%s: %u tokens x %u vocab, %d evaluations bit-identical to batch 512 / 1 thread / %s: %s\n", path, n,
+                  L.nv, checks, lz_isa_name(best), bad ? "NO" : "yes");
+    assert_int_equal(bad, 0);
+    free(ref);
+    free(tok);
+    unload(&L);
+}
+
+static void test_tiny_invariance(void **state)
+{
+    (void)state;
+    char path[512];
+    static const uint32_t batches[] = { 1, 7, 64 };
+    int found = 0;
+    for (size_t i = 0; i < LZ_ARRAY_LEN(g_tiny); i++) {
+        if (!tiny_path(path, sizeof(path), g_tiny[i])) continue;
+        found++;
+        check_invariance(path, N_TOK, batches, 3);
+    }
+    if (!found) {
+        print_message("SKIP: no tiny models in %s (make tiny-models)\n", tiny_dir());
+        skip();
+    }
+}
+
+static const char *default_model(void)
+{
+    const char *e = getenv("LLAMAZIP_MODEL");
+    const char *p = e && *e ? e : "models/gemma-3-270m-q4_k_m.gguf";
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    fclose(f);
+    return p;
+}
+
+static void test_default_invariance(void **state)
+{
+    (void)state;
+    const char *p = default_model();
+    if (!p) {
+        print_message("SKIP: default model absent (make model)\n");
+        skip();
+    }
+    static const uint32_t batches[] = { 1, 7 };
+    check_invariance(p, 12, batches, 2);
+}
+
+/* Sliding-window ring: rewinding within reach reproduces the logits; past
+ * it, after a gap, or with a bad token the call is refused. */
+static void test_rewind_and_usage(void **state)
+{
+    (void)state;
+    char path[512];
+    if (!tiny_path(path, sizeof(path), "gemma3-q4_k")) {
+        print_message("SKIP: tiny model gemma3-q4_k absent\n");
+        skip();
+    }
+    loaded L;
+    if (!load(path, &L)) return;
+    const lz_model_hparams *hp = lz_model_get_hparams(L.m);
+    assert_true(hp->sliding_window > 0);
+    const uint32_t n = N_TOK, batch = 4;
+    int32_t tok[N_TOK];
+    make_tokens(tok, n, L.nv);
+    float *ref = run(&L, tok, n, n, 512, n, 1, LZ_ISA_SCALAR);
+    lz_err err = { 0 };
+    lz_eval_state *s = lz_eval_state_create(L.m, n, batch, &err);
+    float *row = malloc(L.nv * sizeof(float));
+    assert_int_equal(lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok, n, 0, row, 1, &err), 0);
+    assert_memory_equal(row, ref + (size_t)(n - 1) * L.nv, L.nv * sizeof(float));
+    /* rewind a few positions: the ring (window + batch slots) still holds the keys */
+    const uint32_t back = n - 3;
+    assert_int_equal(lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok + back, 1, back, row, 1, &err), 0);
+    assert_memory_equal(row, ref + (size_t)back * L.nv, L.nv * sizeof(float));
+    /* rewind far: the window's keys are gone */
+    int rc = lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok + 60, 1, 60, row, 1, &err);
+    print_message("rewind to 60 with window %u, batch %u: %s\n", hp->sliding_window, batch, err.msg);
+    assert_int_equal(rc, LLAMAZIP_E_USAGE);
+    /* restarting at position 0 is always allowed */
+    assert_int_equal(lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok, 2, 0, row, 1, &err), 0);
+    assert_memory_equal(row, ref + 1 * (size_t)L.nv, L.nv * sizeof(float));
+    /* a gap */
+    rc = lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok, 1, 5, row, 1, &err);
+    print_message("gap: %s\n", err.msg);
+    assert_int_equal(rc, LLAMAZIP_E_USAGE);
+    /* a bad token, beyond the context */
+    const int32_t badtok = (int32_t)L.nv;
+    rc = lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, &badtok, 1, 2, row, 1, &err);
+    print_message("bad token: %s\n", err.msg);
+    assert_int_equal(rc, LLAMAZIP_E_USAGE);
+    rc = lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok, 1, n, row, 1, &err);
+    print_message("beyond n_ctx: %s\n", err.msg);
+    assert_int_equal(rc, LLAMAZIP_E_USAGE);
+    free(row);
+    free(ref);
+    lz_eval_state_free(s);
+    unload(&L);
+}
+
+/* ---------------------------------------------------------------- load errors */
+
+static uint8_t *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+/* Offset of the first occurrence of a length-prefixed GGUF string. */
+static size_t find_gguf_string(const uint8_t *b, size_t n, const char *s)
+{
+    const size_t len = strlen(s);
+    for (size_t i = 8; i + len <= n; i++)
+        if (!memcmp(b + i, s, len) && lz_rd64(b + i - 8) == len) return i;
+    return 0;
+}
+
+/* Load a patched copy of a model; returns the error code and message. */
+static int load_patched(const uint8_t *img, size_t n, lz_err *err)
+{
+    gguf_file *gf = NULL;
+    lz_model *m = NULL;
+    int rc = gguf_open_memory(img, n, &gf, err);
+    if (!rc) rc = lz_model_load(gf, &m, err);
+    lz_model_free(m);
+    gguf_close(gf);
+    return rc;
+}
+
+static void test_load_errors(void **state)
+{
+    (void)state;
+    char path[512];
+    if (!tiny_path(path, sizeof(path), "gemma3-f32")) {
+        print_message("SKIP: tiny model gemma3-f32 absent\n");
+        skip();
+    }
+    size_t n = 0;
+    uint8_t *orig = read_file(path, &n);
+    assert_non_null(orig);
+    uint8_t *b = malloc(n);
+    lz_err err;
+
+    /* unsupported architecture */
+    memcpy(b, orig, n);
+    size_t at = find_gguf_string(b, n, "gemma3");
+    assert_true(at > 0);
+    memcpy(b + at, "gemmaX", 6);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(load_patched(b, n, &err), LLAMAZIP_E_UNSUPPORTED);
+    print_message("arch: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "gemmaX"));
+    assert_non_null(strstr(err.msg, "gemma3, llama, qwen2, phi3"));
+
+    /* missing tensor: rename it */
+    memcpy(b, orig, n);
+    at = find_gguf_string(b, n, "blk.1.ffn_down.weight");
+    assert_true(at > 0);
+    b[at + 4] = 'X';
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(load_patched(b, n, &err), LLAMAZIP_E_GGUF);
+    print_message("missing: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, "blk.1.ffn_down.weight"));
+
+    /* misshapen tensor: swap the two dimensions of a non-square F32 matrix */
+    memcpy(b, orig, n);
+    const char *qname = "blk.2.attn_q.weight";
+    at = find_gguf_string(b, n, qname) + strlen(qname);
+    assert_int_equal(lz_rd32(b + at), 2);
+    const uint64_t ne0 = lz_rd64(b + at + 4), ne1 = lz_rd64(b + at + 12);
+    assert_true(ne0 != ne1);
+    lz_wr64(b + at + 4, ne1);
+    lz_wr64(b + at + 12, ne0);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(load_patched(b, n, &err), LLAMAZIP_E_GGUF);
+    print_message("shape: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, qname));
+
+    /* unsupported type of the same size (F32 -> I32) */
+    memcpy(b, orig, n);
+    const char *vname = "blk.0.attn_v.weight";
+    at = find_gguf_string(b, n, vname) + strlen(vname);
+    const size_t type_at = at + 4 + 8 * lz_rd32(b + at);
+    assert_int_equal(lz_rd32(b + type_at), 0);
+    lz_wr32(b + type_at, 26);
+    memset(&err, 0, sizeof(err));
+    int rc = load_patched(b, n, &err);
+    print_message("type: %s\n", err.msg);
+    assert_int_not_equal(rc, 0);
+    if (rc == LLAMAZIP_E_UNSUPPORTED) assert_non_null(strstr(err.msg, vname));
+
+    free(b);
+    free(orig);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tiny_invariance),
+        cmocka_unit_test(test_default_invariance),
+        cmocka_unit_test(test_rewind_and_usage),
+        cmocka_unit_test(test_load_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
