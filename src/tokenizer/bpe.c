@@ -233,7 +233,8 @@ static void rx_split(tok_rx rx, const tok_units *u, size_t a, size_t e, uint32_t
 int tok_pretokenize(const tok_pretok *pre, tok_work *w, const uint8_t *s, size_t n, tok_word_fn fn, void *ctx,
                     lz_err *err)
 {
-    if (n > UINT32_MAX - 1) return lz_fail(err, LLAMAZIP_E_UNSUPPORTED, "tokenizer: fragment of %zu bytes is too long", n);
+    if (n > INT32_MAX - 1)   /* unit and symbol indices are 32-bit */
+        return lz_fail(err, LLAMAZIP_E_UNSUPPORTED, "tokenizer: a text fragment of %zu bytes is too long", n);
     int rc;
     if ((rc = tok_buf_fit(&w->units_cp, n, sizeof(uint32_t), err)) ||
         (rc = tok_buf_fit(&w->units_cls, n, 1, err)) ||
@@ -321,7 +322,8 @@ int tok_bpe_load(lz_tokenizer *t, const gguf_file *f, lz_err *err)
     if (rc) return rc;
     if (et != GGUF_TYPE_STRING)
         return lz_fail(err, LLAMAZIP_E_GGUF, "'%s' is an array of %s, expected str", TOK_KEY_MERGES, gguf_type_name(et));
-    if (n > INT32_MAX / 4) return lz_fail(err, LLAMAZIP_E_GGUF, "'%s' has %llu entries", TOK_KEY_MERGES, (unsigned long long)n);
+    if (n > TOK_MAX_ENTRIES)
+        return lz_fail(err, LLAMAZIP_E_UNSUPPORTED, "'%s' has %llu entries", TOK_KEY_MERGES, (unsigned long long)n);
 
     /* pass 1: every merge half gets an id (a token, or a new pseudo text) */
     for (uint64_t k = 0; k < n; k++) {

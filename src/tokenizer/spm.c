@@ -6,7 +6,7 @@
  * that end up not being tokens are spelled with byte tokens.
  *
  * Each final symbol (or the few symbols that together cover whole source
- * bytes, see tok_spm_emit) goes through tok_emit_checked, so a literal
+ * bytes, see spm_emit) goes through tok_emit_checked, so a literal
  * U+2581, a merge into a control token or any other piece that would not
  * decode back to its source bytes is spelled with byte tokens instead.
  */
@@ -34,7 +34,7 @@ typedef struct {
 static int spm_cache_fit(tok_work *w, lz_err *err)
 {
     size_t want = 64;
-    while (want < 2 * w->input_len && want < 131072) want *= 2;
+    while (want < 2 * w->input_len && want < 65536) want *= 2;
     if (w->pair_cache.p && (size_t)w->pair_cache_mask + 1 >= want) return 0;
     int rc = tok_buf_fit(&w->pair_cache, want, sizeof(spm_cached), err);
     if (rc) return rc;
@@ -177,6 +177,8 @@ int tok_spm_fragment(const lz_tokenizer *t, tok_work *w, const uint8_t *s, size_
                      lz_err *err)
 {
     const size_t ns = n + (prefix ? 1 : 0);
+    if (ns > INT32_MAX / 3)   /* symbol indices and offsets are 32-bit */
+        return lz_fail(err, LLAMAZIP_E_UNSUPPORTED, "tokenizer: a text fragment of %zu bytes is too long", n);
     int rc;
     if ((rc = tok_buf_fit(&w->src, ns, 1, err)) || (rc = tok_buf_fit(&w->esc, 3 * ns, 1, err))) return rc;
     uint8_t *src = w->src.p, *esc = w->esc.p;

@@ -30,6 +30,10 @@ enum {
 
 typedef enum { TOK_TYPE_SPM = 1, TOK_TYPE_BPE = 2 } tok_type;
 
+/* Most tokens and most merges a vocabulary may have (real ones have well
+ * under a million); keeps every table size far from overflow. */
+#define TOK_MAX_ENTRIES (1u << 26)
+
 /* Pre-tokenizer regex stages (bpe.c). */
 typedef enum {
     TOK_RX_LLAMA3,        /* llama3 regex, \p{N}{1,3} */

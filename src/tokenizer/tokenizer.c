@@ -179,7 +179,7 @@ static int tok_load_vocab(lz_tokenizer *t, const gguf_file *f, lz_err *err)
     if (et != GGUF_TYPE_STRING)
         return lz_fail(err, LLAMAZIP_E_GGUF, "'%s' is an array of %s, expected str", TOK_KEY_TOKENS,
                        gguf_type_name(et));
-    if (n == 0 || n > (uint64_t)INT32_MAX / 2)
+    if (n == 0 || n > TOK_MAX_ENTRIES)
         return lz_fail(err, LLAMAZIP_E_GGUF, "'%s' has %llu tokens", TOK_KEY_TOKENS, (unsigned long long)n);
     t->n_vocab = (uint32_t)n;
 
@@ -804,7 +804,7 @@ static int tok_partition(const lz_tokenizer *t, const uint8_t *s, size_t n, tok_
         free(sp);
         return rc;
     }
-    qsort(sp, n_sp, sizeof(*sp), tok_span_order);
+    if (n_sp > 1) qsort(sp, n_sp, sizeof(*sp), tok_span_order);
     *spans = sp;
     *n_spans = n_sp;
     return 0;
