@@ -265,6 +265,20 @@ eval-dump: $(EVAL_DUMP)
 test-c: $(TINY_STAMP)
 test-py: $(EVAL_DUMP) $(TINY_STAMP)
 
+# bench-engine: engine tokens/s (batched and single steps) and peak RSS on the
+# default model, then llama.cpp's on the same work (BENCH_THREADS, default 2).
+BENCH_THREADS ?= 2
+$(BUILD)/bench/bench_engine: bench/bench_engine.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+.PHONY: bench-engine
+bench-engine: $(BUILD)/bench/bench_engine model
+	$(BUILD)/bench/bench_engine models/gemma-3-270m-q4_k_m.gguf --threads $(BENCH_THREADS)
+	@if $(PYTHON) -c "import llama_cpp" 2>/dev/null; then \
+	  $(PYTHON) tools/bench_llamacpp.py models/gemma-3-270m-q4_k_m.gguf --threads $(BENCH_THREADS); \
+	else echo "llama_cpp not importable: llama.cpp figures skipped"; fi
+
 # ---------------------------------------------------------------- tokenizer (src/tokenizer)
 #   make vocabs            vocabulary-only GGUFs for the tokenizer tests (models/vocab/, taken
 #                          from the llama-cpp-python sdist by tools/fetch_vocabs.py; idempotent)
