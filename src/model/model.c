@@ -761,7 +761,7 @@ static void run_attention(const fwd *F)
 /* ---------------------------------------------------------------- matmuls */
 
 #define MM_MAX 3
-#define MM_ROW_TILE 64
+#define MM_ROW_TILE 256
 #define MM_COL_TILE 64
 
 typedef struct {
