@@ -129,7 +129,7 @@ struct lz_tokenizer {
     uint8_t bpe_char_len[256];
 };
 
-/* ---- texts and map (tokenizer.c) ---- */
+/* ---- texts and map (tok_map.c) ---- */
 static inline const uint8_t *tok_text(const lz_tokenizer *t, int32_t id, uint32_t *len)
 {
     const uint32_t a = t->texts.off[id], b = t->texts.off[id + 1];
@@ -139,6 +139,10 @@ static inline const uint8_t *tok_text(const lz_tokenizer *t, int32_t id, uint32_
 int32_t tok_map_find(const lz_tokenizer *t, const uint8_t *s, size_t len);
 /* Id of text s, appending it as a new text (and to the map) if absent; -1 on allocation failure. */
 int32_t tok_map_intern(lz_tokenizer *t, const uint8_t *s, size_t len);
+/* Append a text (no map update); 0 or -1 on allocation failure. */
+int tok_texts_add(tok_texts *x, const uint8_t *s, size_t len);
+/* (Re)build the map over all texts, sized for min_entries. */
+int tok_map_rebuild(lz_tokenizer *t, uint32_t min_entries, lz_err *err);
 
 static inline const uint8_t *tok_piece(const lz_tokenizer *t, int32_t id, uint32_t *len)
 {
@@ -187,6 +191,19 @@ void tok_work_free(tok_work *w);
 int tok_emit_checked(const lz_tokenizer *t, tok_out *out, const int32_t *cand, size_t n_cand,
                      const uint8_t *src, size_t n, int no_split, lz_err *err);
 int tok_emit_bytes(const lz_tokenizer *t, tok_out *out, const uint8_t *src, size_t n, lz_err *err);
+
+/* ---- split-out tokens (special.c) ---- */
+typedef struct {
+    size_t pos;
+    uint32_t len;
+    int32_t id;
+} tok_span;
+
+/* The split-out tokens in priority order and their trie (at load). */
+int tok_special_build(lz_tokenizer *t, lz_err *err);
+/* Where split-out tokens occur in s, in text order (*spans: free()). */
+int tok_special_partition(const lz_tokenizer *t, const uint8_t *s, size_t n, tok_span **spans, size_t *n_spans,
+                          lz_err *err);
 
 /* ---- fragment tokenizers ---- */
 /* SentencePiece over one raw fragment; `prefix`: prepend the space prefix. */

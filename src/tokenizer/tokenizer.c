@@ -1,7 +1,7 @@
 /*
- * tokenizer.c - tokenizers from GGUF metadata: loading, the split-out of
- * user-defined tokens, dispatch to SentencePiece (spm.c) or byte-level BPE
- * (bpe.c), the round-trip guarantee and detokenization.
+ * tokenizer.c - tokenizers from GGUF metadata: loading, dispatch to the
+ * split-out of user-defined tokens (special.c), SentencePiece (spm.c) or
+ * byte-level BPE (bpe.c), the round-trip guarantee and detokenization.
  *
  * Behaviour follows llama.cpp's llama_tokenize(add_special = false,
  * parse_special = false); doc/tokenizer.md lists where and why we differ.
@@ -12,156 +12,6 @@
 
 #include "tok_internal.h"
 #include "unicode.h"
-
-/* ------------------------------------------------------------ small helpers */
-
-int tok_buf_fit(tok_buf *b, size_t n, size_t sz, lz_err *err)
-{
-    if (n > SIZE_MAX / sz) return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: scratch size overflow");
-    const size_t need = n * sz;
-    if (need <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    void *p = realloc(b->p, cap);
-    if (!p) return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory (%zu bytes of scratch)", cap);
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-void tok_work_free(tok_work *w)
-{
-    tok_buf *all[] = {&w->src, &w->esc, &w->sym, &w->heap, &w->cand, &w->units_cp, &w->units_cls,
-                      &w->units_off, &w->bounds, &w->bounds2, &w->enc, &w->pair_cache};
-    for (size_t i = 0; i < LZ_ARRAY_LEN(all); i++) free(all[i]->p);
-    memset(w, 0, sizeof(*w));
-}
-
-int tok_out_reserve(tok_out *o, size_t extra, lz_err *err)
-{
-    if (o->n + extra <= o->cap) return 0;
-    size_t cap = o->cap ? o->cap : 1024;
-    while (cap < o->n + extra) cap *= 2;
-    int32_t *v = realloc(o->v, cap * sizeof(*v));
-    if (!v) return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory (%zu tokens)", cap);
-    o->v = v;
-    o->cap = cap;
-    return 0;
-}
-
-/* ------------------------------------------------------------ text -> id map */
-
-static uint32_t tok_hash(const uint8_t *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xFF51AFD7ED558CCDull);
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, s, 8);
-        h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 29;
-        s += 8;
-        n -= 8;
-    }
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v |= (uint64_t)s[i] << (8 * i);
-    h = (h ^ v) * 0x94D049BB133111EBull;
-    h ^= h >> 31;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    return (uint32_t)h;
-}
-
-int32_t tok_map_find(const lz_tokenizer *t, const uint8_t *s, size_t len)
-{
-    const uint32_t h = tok_hash(s, len);
-    for (uint32_t i = h & t->map.mask;; i = (i + 1) & t->map.mask) {
-        const uint64_t e = t->map.slot[i];
-        if (!e) return -1;
-        if ((uint32_t)(e >> 32) != h) continue;
-        const int32_t id = (int32_t)(uint32_t)e - 1;
-        uint32_t tl;
-        const uint8_t *tx = tok_text(t, id, &tl);
-        if (tl == len && memcmp(tx, s, len) == 0) return id;
-    }
-}
-
-/* Insert id for its text; an existing entry for the same text is replaced
- * (llama.cpp: the last duplicate wins). */
-static void tok_map_put(tok_map *m, const lz_tokenizer *t, int32_t id)
-{
-    uint32_t len;
-    const uint8_t *s = tok_text(t, id, &len);
-    const uint32_t h = tok_hash(s, len);
-    for (uint32_t i = h & m->mask;; i = (i + 1) & m->mask) {
-        const uint64_t e = m->slot[i];
-        if (e && (uint32_t)(e >> 32) == h) {
-            uint32_t ol;
-            const uint8_t *os = tok_text(t, (int32_t)(uint32_t)e - 1, &ol);
-            if (ol == len && memcmp(os, s, len) == 0) {
-                m->slot[i] = ((uint64_t)h << 32) | (uint32_t)(id + 1);
-                return;
-            }
-            continue;
-        }
-        if (!e) {
-            m->slot[i] = ((uint64_t)h << 32) | (uint32_t)(id + 1);
-            return;
-        }
-    }
-}
-
-static int tok_map_rebuild(lz_tokenizer *t, uint32_t min_entries, lz_err *err)
-{
-    uint32_t size = 1024;
-    while (size < 2 * (uint64_t)min_entries) size *= 2;
-    uint64_t *slot = calloc(size, sizeof(*slot));
-    if (!slot) return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory (token map)");
-    free(t->map.slot);
-    t->map.slot = slot;
-    t->map.mask = size - 1;
-    for (uint32_t id = 0; id < t->texts.n; id++) tok_map_put(&t->map, t, (int32_t)id);
-    return 0;
-}
-
-static int tok_texts_add(tok_texts *x, const uint8_t *s, size_t len)
-{
-    if (x->n + 1 >= x->cap) {
-        uint32_t cap = x->cap ? x->cap * 2 : 1024;
-        uint32_t *off = realloc(x->off, (size_t)(cap + 1) * sizeof(*off));
-        if (!off) return -1;
-        x->off = off;
-        x->cap = cap;
-        if (x->n == 0) x->off[0] = 0;
-    }
-    if (x->blob_len + len > UINT32_MAX) return -1;
-    if (x->blob_len + len > x->blob_cap) {
-        size_t cap = x->blob_cap ? x->blob_cap : 65536;
-        while (cap < x->blob_len + len) cap *= 2;
-        uint8_t *b = realloc(x->blob, cap);
-        if (!b) return -1;
-        x->blob = b;
-        x->blob_cap = cap;
-    }
-    if (len) memcpy(x->blob + x->blob_len, s, len);
-    x->blob_len += len;
-    x->n++;
-    x->off[x->n] = (uint32_t)x->blob_len;
-    return 0;
-}
-
-int32_t tok_map_intern(lz_tokenizer *t, const uint8_t *s, size_t len)
-{
-    const int32_t id = tok_map_find(t, s, len);
-    if (id >= 0) return id;
-    if (t->texts.n >= INT32_MAX - 1 || tok_texts_add(&t->texts, s, len)) return -1;
-    const int32_t nid = (int32_t)t->texts.n - 1;
-    if ((uint64_t)t->texts.n * 2 > (uint64_t)t->map.mask + 1) {
-        if (tok_map_rebuild(t, t->texts.n * 2, NULL)) return -1;
-    } else {
-        tok_map_put(&t->map, t, nid);
-    }
-    return nid;
-}
 
 /* ------------------------------------------------------------ loading */
 
@@ -443,11 +293,6 @@ static void tok_build_byte_tokens(lz_tokenizer *t)
     }
 }
 
-typedef struct {
-    int32_t id;
-    uint32_t len;
-} tok_special_key;
-
 /* SentencePiece: the token of every pair of one-character symbols that
  * are ASCII or U+2581 (most of the first merges in a text). */
 static int tok_build_spm_pairs(lz_tokenizer *t, lz_err *err)
@@ -473,70 +318,6 @@ static int tok_build_spm_pairs(lz_tokenizer *t, lz_err *err)
             const int32_t id = tok_map_find(t, txt, n);
             t->spm_pair1[a * 129 + b] = (uint32_t)id < t->n_vocab ? id : -1;
         }
-    }
-    return 0;
-}
-
-static int tok_special_order(const void *a, const void *b)
-{
-    const tok_special_key *x = a, *y = b;
-    if (x->len != y->len) return x->len > y->len ? -1 : 1;   /* longest first */
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static int tok_build_specials(lz_tokenizer *t, lz_err *err)
-{
-    uint32_t n = 0, trie_max = 0;
-    for (uint32_t id = 0; id < t->n_vocab; id++) {
-        if (t->attr[id] & TOK_ATTR_SPLIT) {
-            n++;
-            trie_max += t->texts.off[id + 1] - t->texts.off[id];
-        }
-    }
-    for (int b = 0; b < 256; b++) t->trie_root[b] = -1;
-    if (n == 0) return 0;
-    tok_special_key *keys = malloc(n * sizeof(*keys));
-    t->special = malloc(n * sizeof(*t->special));
-    t->trie = malloc((size_t)trie_max * sizeof(*t->trie));
-    if (!keys || !t->special || !t->trie) {
-        free(keys);
-        return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory (special tokens)");
-    }
-    n = 0;
-    for (uint32_t id = 0; id < t->n_vocab; id++) {
-        if (t->attr[id] & TOK_ATTR_SPLIT) {
-            keys[n].id = (int32_t)id;
-            keys[n].len = t->texts.off[id + 1] - t->texts.off[id];
-            n++;
-        }
-    }
-    qsort(keys, n, sizeof(*keys), tok_special_order);
-    for (uint32_t i = 0; i < n; i++) t->special[i] = keys[i].id;
-    t->n_special = n;
-    free(keys);
-
-    /* trie of the special texts; a node's children form a sibling list,
-     * the root's are indexed by byte */
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t len;
-        const uint8_t *s = tok_text(t, t->special[k], &len);
-        int32_t *link = &t->trie_root[s[0]];
-        int32_t node = -1;
-        for (uint32_t d = 0; d < len; d++) {
-            if (d > 0) link = &t->trie[node].child;
-            int32_t c = *link;
-            while (c >= 0 && t->trie[c].byte != s[d]) c = t->trie[c].sibling;
-            if (c < 0) {
-                c = (int32_t)t->n_trie++;
-                t->trie[c].child = -1;
-                t->trie[c].special = -1;
-                t->trie[c].byte = s[d];
-                t->trie[c].sibling = d > 0 ? *link : -1;
-                *link = c;
-            }
-            node = c;
-        }
-        if (t->trie[node].special < 0) t->trie[node].special = (int32_t)k;
     }
     return 0;
 }
@@ -605,7 +386,7 @@ static int tok_load(lz_tokenizer *t, const gguf_file *f, lz_err *err)
     if ((rc = tok_build_pieces(t, err))) return rc;
     tok_build_byte_tokens(t);
     if (t->type == TOK_TYPE_SPM && (rc = tok_build_spm_pairs(t, err))) return rc;
-    if ((rc = tok_build_specials(t, err))) return rc;
+    if ((rc = tok_special_build(t, err))) return rc;
     if (t->type == TOK_TYPE_BPE && (rc = tok_bpe_load(t, f, err))) return rc;
     return 0;
 }
@@ -688,128 +469,6 @@ int tok_emit_checked(const lz_tokenizer *t, tok_out *out, const int32_t *cand, s
     return 0;
 }
 
-/* ------------------------------------------------------------ split-out tokens */
-
-typedef struct {
-    size_t pos;
-    uint32_t len;
-    int32_t id;
-} tok_span;
-
-static int tok_span_order(const void *a, const void *b)
-{
-    const tok_span *x = a, *y = b;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* Which split-out tokens occur in the text at all: one pass over the trie,
- * pruning subtrees whose tokens have all been seen, so long runs of one
- * character cost little. Sets seen[k]. */
-static int tok_specials_present(const lz_tokenizer *t, const uint8_t *s, size_t n, uint8_t *seen, lz_err *err)
-{
-    /* unseen[node]: tokens ending at or below the node not seen yet */
-    uint32_t *unseen = calloc(t->n_trie, sizeof(*unseen));
-    int32_t *path = malloc((size_t)t->n_trie * sizeof(*path));
-    if (!unseen || !path) {
-        free(unseen);
-        free(path);
-        return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory");
-    }
-    uint32_t remaining = 0;
-    for (uint32_t v = 0; v < t->n_trie; v++) {
-        unseen[v] = t->trie[v].special >= 0;
-        remaining += unseen[v];
-    }
-    /* add up the subtrees: children are created after their parents */
-    for (int32_t v = (int32_t)t->n_trie - 1; v >= 0; v--) {
-        for (int32_t c = t->trie[v].child; c >= 0; c = t->trie[c].sibling) unseen[v] += unseen[c];
-    }
-    for (size_t i = 0; i < n && remaining; i++) {
-        int32_t node = t->trie_root[s[i]];
-        size_t depth = 0;
-        while (node >= 0 && unseen[node]) {
-            path[depth++] = node;
-            const int32_t k = t->trie[node].special;
-            if (k >= 0 && !seen[k]) {
-                seen[k] = 1;
-                remaining--;
-                for (size_t d = 0; d < depth; d++) unseen[path[d]]--;
-            }
-            if (i + depth >= n) break;
-            int32_t c = t->trie[node].child;
-            while (c >= 0 && t->trie[c].byte != s[i + depth]) c = t->trie[c].sibling;
-            node = c;
-        }
-    }
-    free(unseen);
-    free(path);
-    return 0;
-}
-
-/* llama.cpp's special-token partition with parse_special = false: for each
- * split-out token, longest first, every leftmost non-overlapping occurrence
- * inside the still-raw text becomes that token. Produces the spans of the
- * tokens in text order (*spans, *n_spans; free()). */
-static int tok_partition(const lz_tokenizer *t, const uint8_t *s, size_t n, tok_span **spans, size_t *n_spans,
-                         lz_err *err)
-{
-    *spans = NULL;
-    *n_spans = 0;
-    if (t->n_special == 0 || n == 0) return 0;
-    uint8_t *seen = calloc(t->n_special, 1);
-    if (!seen) return lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory");
-    int rc = tok_specials_present(t, s, n, seen, err);
-    uint8_t *claimed = NULL;
-    tok_span *sp = NULL;
-    size_t n_sp = 0, cap = 0;
-    for (uint32_t k = 0; k < t->n_special && !rc; k++) {
-        if (!seen[k]) continue;
-        if (!claimed && !(claimed = calloc(n, 1))) {
-            rc = lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory");
-            break;
-        }
-        uint32_t len;
-        const uint8_t *tx = tok_text(t, t->special[k], &len);
-        size_t pos = 0;
-        while (pos + len <= n) {
-            const uint8_t *hit = memmem(s + pos, n - pos, tx, len);
-            if (!hit) break;
-            const size_t q = (size_t)(hit - s);
-            const uint8_t *busy = memchr(claimed + q, 1, len);
-            if (busy) {   /* overlaps a token already split out: resume after it */
-                pos = (size_t)(busy - claimed);
-                while (pos < n && claimed[pos]) pos++;
-                continue;
-            }
-            if (n_sp == cap) {
-                cap = cap ? cap * 2 : 256;
-                tok_span *g = realloc(sp, cap * sizeof(*sp));
-                if (!g) {
-                    rc = lz_fail(err, LLAMAZIP_E_NOMEM, "tokenizer: out of memory");
-                    break;
-                }
-                sp = g;
-            }
-            sp[n_sp].pos = q;
-            sp[n_sp].len = len;
-            sp[n_sp].id = t->special[k];
-            n_sp++;
-            memset(claimed + q, 1, len);
-            pos = q + len;
-        }
-    }
-    free(seen);
-    free(claimed);
-    if (rc) {
-        free(sp);
-        return rc;
-    }
-    if (n_sp > 1) qsort(sp, n_sp, sizeof(*sp), tok_span_order);
-    *spans = sp;
-    *n_spans = n_sp;
-    return 0;
-}
-
 /* ------------------------------------------------------------ tokenize / detokenize */
 
 static int tok_fragment(const lz_tokenizer *t, tok_work *w, const uint8_t *s, size_t n, int at_start,
@@ -832,7 +491,7 @@ int lz_tokenize(const lz_tokenizer *t, const uint8_t *text, size_t len, int32_t 
     w.input_len = len;
     tok_span *spans = NULL;
     size_t n_spans = 0;
-    int rc = tok_partition(t, text, len, &spans, &n_spans, err);
+    int rc = tok_special_partition(t, text, len, &spans, &n_spans, err);
     if (!rc) rc = tok_out_reserve(&out, len / 3 + 16, err);
     size_t pos = 0;
     /* after the start and after each split-out token, SentencePiece adds the space prefix */
