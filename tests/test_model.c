@@ -27,6 +27,8 @@
 #include "common/threadpool.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
+#include "model/ops.h"
+#include "common/f16.h"
 
 #define N_TOK 160
 
@@ -255,6 +257,38 @@ static void test_rewind_and_usage(void **state)
     unload(&L);
 }
 
+/* The attention kernels of every ISA against the scalar reference, on every
+ * length up to 100 (tails of the vector loops included). */
+static void test_attn_kernels(void **state)
+{
+    (void)state;
+    float q[100], y_ref[100], y[100];
+    uint16_t k[100];
+    uint32_t x = 7;
+    for (int i = 0; i < 100; i++) {
+        x = x * 1103515245u + 12345u;
+        q[i] = (float)((int32_t)(x >> 8) % 20001 - 10000) / 3000.0f;
+        x = x * 1103515245u + 12345u;
+        k[i] = lz_f32_to_f16((float)((int32_t)(x >> 8) % 20001 - 10000) / 7000.0f);
+    }
+    int n_isa = 0;
+    for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
+        if (!lz_cpu_isa_available((lz_isa)isa)) continue;
+        const lz_attn_kernels *kern = lz_attn_kernels_get((lz_isa)isa);
+        for (uint32_t n = 1; n <= 100; n++) {
+            const float a = lz_op_dot_f16_ref(q, k, n), b = kern->dot_f16(q, k, n);
+            assert_memory_equal(&a, &b, sizeof(float));
+            memcpy(y_ref, q, sizeof(q));
+            memcpy(y, q, sizeof(q));
+            lz_op_axpy_f16_ref(y_ref, 0.37f, k, n);
+            kern->axpy_f16(y, 0.37f, k, n);
+            assert_memory_equal(y_ref, y, sizeof(y));
+        }
+        n_isa++;
+    }
+    print_message("attention dot/axpy: lengths 1..100 bit-identical to the reference on %d ISA level(s)\n", n_isa);
+}
+
 /* ---------------------------------------------------------------- load errors */
 
 static uint8_t *read_file(const char *path, size_t *size)
@@ -364,6 +398,7 @@ static void test_load_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_attn_kernels),
         cmocka_unit_test(test_tiny_invariance),
         cmocka_unit_test(test_default_invariance),
         cmocka_unit_test(test_rewind_and_usage),

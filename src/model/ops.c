@@ -69,9 +69,9 @@ void lz_op_store_f16(uint16_t *dst, const float *src, uint32_t n)
 
 float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n)
 {
-    float acc[8] = { 0 };
-    for (uint32_t i = 0; i < n; i++) acc[i % 8] = acc[i % 8] + q[i] * lz_f16_to_f32(k[i]);
-    for (int h = 4; h >= 1; h /= 2)
+    float acc[32] = { 0 };
+    for (uint32_t i = 0; i < n; i++) acc[i % 32] = acc[i % 32] + q[i] * lz_f16_to_f32(k[i]);
+    for (int h = 16; h >= 1; h /= 2)
         for (int i = 0; i < h; i++) acc[i] = acc[i] + acc[i + h];
     return acc[0];
 }

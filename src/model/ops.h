@@ -7,7 +7,7 @@
  * results never depend on the batch size or on which thread runs them. The
  * kernels with an ISA-specific version (the f16 dot product and axpy of the
  * attention) compute exactly the scalar version's operations in the same
- * order: lanes in vector registers are the scalar code's acc[i % 8].
+ * order: lanes in vector registers are the scalar code's acc[i % 32].
  */
 #ifndef LZ_MODEL_OPS_H
 #define LZ_MODEL_OPS_H
@@ -48,8 +48,9 @@ void lz_op_store_f16(uint16_t *dst, const float *src, uint32_t n);
 
 /* Attention kernels over f16 cache rows. */
 typedef struct {
-    /* sum_i q[i] * k[i]: p_i = q[i] * (float)k[i]; acc[i % 8] += p_i in
-     * ascending i; then acc[i] += acc[i + h] for h = 4, 2, 1. */
+    /* sum_i q[i] * k[i]: p_i = q[i] * (float)k[i]; acc[i % 32] += p_i in
+     * ascending i (32 lanes: four independent vector chains); then
+     * acc[i] += acc[i + h] for h = 16, 8, 4, 2, 1. */
     float (*dot_f16)(const float *q, const uint16_t *k, uint32_t n);
     /* y[i] = y[i] + a * (float)v[i] */
     void (*axpy_f16)(float *y, float a, const uint16_t *v, uint32_t n);
