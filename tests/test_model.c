@@ -258,35 +258,64 @@ static void test_rewind_and_usage(void **state)
 }
 
 /* The attention kernels of every ISA against the scalar reference, on every
- * length up to 100 (tails of the vector loops included). */
+ * length up to 100 (tails of the vector loops included); the vector
+ * exponential against lz_expf on ~11 million arguments in [-90, 0]. */
 static void test_attn_kernels(void **state)
 {
     (void)state;
-    float q[100], y_ref[100], y[100];
-    uint16_t k[100];
+    enum { N = 100, ROWS = 5 };
+    float q[N], w[ROWS], y_ref[N], y[N];
+    uint16_t k[N * ROWS];
     uint32_t x = 7;
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < N * ROWS; i++) {
         x = x * 1103515245u + 12345u;
-        q[i] = (float)((int32_t)(x >> 8) % 20001 - 10000) / 3000.0f;
+        if (i < N) q[i] = (float)((int32_t)(x >> 8) % 20001 - 10000) / 3000.0f;
+        if (i < ROWS) w[i] = (float)((int32_t)(x >> 9) % 1000) / 999.0f;
         x = x * 1103515245u + 12345u;
         k[i] = lz_f32_to_f16((float)((int32_t)(x >> 8) % 20001 - 10000) / 7000.0f);
     }
     int n_isa = 0;
+    uint64_t n_exp = 0;
+    float *ea = malloc(4096 * sizeof(float)), *eb = malloc(4096 * sizeof(float));
     for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
         if (!lz_cpu_isa_available((lz_isa)isa)) continue;
         const lz_attn_kernels *kern = lz_attn_kernels_get((lz_isa)isa);
-        for (uint32_t n = 1; n <= 100; n++) {
+        for (uint32_t n = 1; n <= N; n++) {
             const float a = lz_op_dot_f16_ref(q, k, n), b = kern->dot_f16(q, k, n);
             assert_memory_equal(&a, &b, sizeof(float));
-            memcpy(y_ref, q, sizeof(q));
-            memcpy(y, q, sizeof(q));
-            lz_op_axpy_f16_ref(y_ref, 0.37f, k, n);
-            kern->axpy_f16(y, 0.37f, k, n);
-            assert_memory_equal(y_ref, y, sizeof(y));
+            for (uint32_t rows = 1; rows <= ROWS; rows += 2) {
+                memcpy(y_ref, q, sizeof(q));
+                memcpy(y, q, sizeof(q));
+                lz_op_wsum_f16_ref(y_ref, w, k, N, rows, n);
+                kern->wsum_f16(y, w, k, N, rows, n);
+                assert_memory_equal(y_ref, y, sizeof(y));
+            }
+        }
+        /* exponentials: arguments from -0 down past -90 (and a max of 1.5,
+         * so that x - max is rounded as in the engine) */
+        const uint32_t stop = lz_f32_bits(-90.0f);
+        uint32_t bits = 0x80000000u;
+        const float maxes[2] = { 0.0f, 1.5f };
+        while (bits < stop) {
+            uint32_t m = 0;
+            for (; m < 4096 && bits < stop; m++, bits += 97) ea[m] = eb[m] = lz_f32_from_bits(bits);
+            for (int t = 0; t < 2; t++) {
+                double sa = 0.25, sb = 0.25;
+                for (uint32_t i = 0; i < m; i++) ea[i] = eb[i] = ea[i] + maxes[t];
+                lz_op_exp_sum_ref(ea, m, maxes[t], &sa);
+                kern->exp_sum(eb, m, maxes[t], &sb);
+                assert_memory_equal(ea, eb, m * sizeof(float));
+                assert_memory_equal(&sa, &sb, sizeof(double));
+                for (uint32_t i = 0; i < m; i++) ea[i] = eb[i] = lz_f32_from_bits(bits - 97 * (m - i));
+            }
+            n_exp += 2 * m;
         }
         n_isa++;
     }
-    print_message("attention dot/axpy: lengths 1..100 bit-identical to the reference on %d ISA level(s)\n", n_isa);
+    free(ea);
+    free(eb);
+    print_message("attention dot / exp+sum / weighted V sum: bit-identical to the reference on %d ISA level(s) "
+                  "(lengths 1..%d, %llu exponentials)\n", n_isa, N, (unsigned long long)n_exp);
 }
 
 /* ---------------------------------------------------------------- load errors */

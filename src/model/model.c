@@ -738,15 +738,16 @@ static void attn_task(void *arg, int task, int thread)
         sc[p - lo] = v;
         if (v > mx) mx = v;
     }
+    const uint32_t n_keys = pos - lo + 1;
     double sum = 0.0;
-    for (uint32_t p = lo; p <= pos; p++) {
-        const float e = lz_expf(sc[p - lo] - mx);
-        sc[p - lo] = e;
-        sum += (double)e;
-    }
+    kern->exp_sum(sc, n_keys, mx, &sum);
     float *out = s->att + (size_t)b * lh->n_head * hd + (size_t)h * hd;
     memset(out, 0, hd * sizeof(float));
-    for (uint32_t p = lo; p <= pos; p++) kern->axpy_f16(out, sc[p - lo], vc + (size_t)(p % cap) * n_kv, hd);
+    /* positions lo..pos in ascending order: at most two runs of ring slots */
+    const uint32_t s0 = lo % cap;
+    const uint32_t run0 = LZ_MIN(n_keys, cap - s0);
+    kern->wsum_f16(out, sc, vc + (size_t)s0 * n_kv, n_kv, run0, hd);
+    if (run0 < n_keys) kern->wsum_f16(out, sc + run0, vc, n_kv, n_keys - run0, hd);
     const float inv = 1.0f / (float)sum;
     for (uint32_t i = 0; i < hd; i++) out[i] = out[i] * inv;
 }

@@ -76,12 +76,23 @@ float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n)
     return acc[0];
 }
 
-void lz_op_axpy_f16_ref(float *y, float a, const uint16_t *v, uint32_t n)
+void lz_op_exp_sum_ref(float *x, uint32_t n, float max, double *sum)
 {
-    for (uint32_t i = 0; i < n; i++) y[i] = y[i] + a * lz_f16_to_f32(v[i]);
+    double s = *sum;
+    for (uint32_t j = 0; j < n; j++) {
+        x[j] = lz_expf(x[j] - max);
+        s += (double)x[j];
+    }
+    *sum = s;
 }
 
-static const lz_attn_kernels g_ref = { lz_op_dot_f16_ref, lz_op_axpy_f16_ref };
+void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n)
+{
+    for (uint32_t j = 0; j < n_rows; j++)
+        for (uint32_t i = 0; i < n; i++) y[i] = y[i] + w[j] * lz_f16_to_f32(v[(size_t)j * stride + i]);
+}
+
+static const lz_attn_kernels g_ref = { lz_op_dot_f16_ref, lz_op_exp_sum_ref, lz_op_wsum_f16_ref };
 
 const lz_attn_kernels *lz_attn_kernels_get(lz_isa isa)
 {

@@ -5,13 +5,14 @@
  *
  * Every function works on one row (one token, or one token and head), so
  * results never depend on the batch size or on which thread runs them. The
- * kernels with an ISA-specific version (the f16 dot product and axpy of the
- * attention) compute exactly the scalar version's operations in the same
+ * kernels with an ISA-specific version (the attention's f16 dot product,
+ * exponentials and weighted V sum) compute exactly the scalar version's operations in the same
  * order: lanes in vector registers are the scalar code's acc[i % 32].
  */
 #ifndef LZ_MODEL_OPS_H
 #define LZ_MODEL_OPS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../common/cpu.h"
@@ -52,8 +53,11 @@ typedef struct {
      * ascending i (32 lanes: four independent vector chains); then
      * acc[i] += acc[i + h] for h = 16, 8, 4, 2, 1. */
     float (*dot_f16)(const float *q, const uint16_t *k, uint32_t n);
-    /* y[i] = y[i] + a * (float)v[i] */
-    void (*axpy_f16)(float *y, float a, const uint16_t *v, uint32_t n);
+    /* x[j] = lz_expf(x[j] - max) for j ascending; *sum += (double)x[j] in
+     * the same order. */
+    void (*exp_sum)(float *x, uint32_t n, float max, double *sum);
+    /* for rows j ascending, for every i < n: y[i] = y[i] + w[j] * (float)v[j * stride + i] */
+    void (*wsum_f16)(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
 } lz_attn_kernels;
 
 /* The kernels for `isa` (lowered to what this CPU and build can run). */
@@ -61,7 +65,8 @@ const lz_attn_kernels *lz_attn_kernels_get(lz_isa isa);
 
 /* The scalar reference versions (also what other levels must equal). */
 float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n);
-void lz_op_axpy_f16_ref(float *y, float a, const uint16_t *v, uint32_t n);
+void lz_op_exp_sum_ref(float *x, uint32_t n, float max, double *sum);
+void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
 
 #if defined(LZ_BUILD_X86_SIMD) && (defined(__x86_64__) || defined(__i386__))
 #define LZ_MODEL_X86 1

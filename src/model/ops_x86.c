@@ -54,17 +54,82 @@ LZ_TARGET_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, uint
     return _mm_cvtss_f32(u);
 }
 
-LZ_TARGET_AVX2 static void axpy_f16_avx2(float *y, float a, const uint16_t *v, uint32_t n)
+/*
+ * lz_expf (src/common/lz_math.c) for 8 arguments in (-87.33654, 0], the
+ * only range softmax needs (x - max <= 0): the same float operations in the
+ * same order (range reduction with the Cody-Waite ln2 split, round half away
+ * from zero by truncating x*log2e -/+ 0.5, degree-7 Horner, scaling by the
+ * exact 2^k, which is normal for k >= -126). Arguments below -87.33654 give
+ * 0 as lz_expf does. tests/test_model.c compares it with lz_expf.
+ */
+LZ_TARGET_AVX2 static __m256 exp_nonpos_avx2(__m256 x)
 {
-    const __m256 av = _mm256_set1_ps(a);
-    uint32_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(av, load_f16(v + i))));
-    }
-    for (; i < n; i++) y[i] = y[i] + a * lz_f16_to_f32(v[i]);
+    const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
+    const __m256 ln2_hi = _mm256_set1_ps(0.693145751953125f);
+    const __m256 ln2_lo = _mm256_set1_ps(1.428606765330187045e-06f);
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 v = _mm256_mul_ps(x, log2e);
+    const __m256 nonneg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ);
+    const __m256 shifted = _mm256_blendv_ps(_mm256_sub_ps(v, half), _mm256_add_ps(v, half), nonneg);
+    const __m256i k = _mm256_cvttps_epi32(shifted);
+    const __m256 kf = _mm256_cvtepi32_ps(k);
+    const __m256 r = _mm256_sub_ps(_mm256_sub_ps(x, _mm256_mul_ps(kf, ln2_hi)), _mm256_mul_ps(kf, ln2_lo));
+    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 720.0f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), half);
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
+    const __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
+    const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ);
+    return _mm256_andnot_ps(under, _mm256_mul_ps(p, scale));
 }
 
-static const lz_attn_kernels g_avx2 = { dot_f16_avx2, axpy_f16_avx2 };
+LZ_TARGET_AVX2 static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
+{
+    double s = *sum;
+    const __m256 mv = _mm256_set1_ps(max);
+    const __m256 lo = _mm256_set1_ps(-87.33654f);
+    uint32_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), mv);
+        /* every lane in [-87.33654, 0] or below (-> 0): else the scalar path */
+        const __m256 ok = _mm256_or_ps(_mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_LE_OQ), _mm256_cmp_ps(d, lo, _CMP_LT_OQ));
+        if (_mm256_movemask_ps(ok) != 0xff) break;
+        _mm256_storeu_ps(x + j, exp_nonpos_avx2(d));
+        for (int l = 0; l < 8; l++) s += (double)x[j + l];
+    }
+    *sum = s;
+    lz_op_exp_sum_ref(x + j, n - j, max, sum);
+}
+
+/* Blocks of 64 outputs stay in 8 registers while the rows stream past. */
+LZ_TARGET_AVX2 static void wsum_f16_avx2(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows,
+                                         uint32_t n)
+{
+    uint32_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256 a[8];
+        for (int r = 0; r < 8; r++) a[r] = _mm256_loadu_ps(y + i + 8 * r);
+        for (uint32_t j = 0; j < n_rows; j++) {
+            const __m256 wj = _mm256_set1_ps(w[j]);
+            const uint16_t *vj = v + (size_t)j * stride + i;
+            for (int r = 0; r < 8; r++) a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(wj, load_f16(vj + 8 * r)));
+        }
+        for (int r = 0; r < 8; r++) _mm256_storeu_ps(y + i + 8 * r, a[r]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_loadu_ps(y + i);
+        for (uint32_t j = 0; j < n_rows; j++)
+            a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_set1_ps(w[j]), load_f16(v + (size_t)j * stride + i)));
+        _mm256_storeu_ps(y + i, a);
+    }
+    if (i < n) lz_op_wsum_f16_ref(y + i, w, v + i, stride, n_rows, n - i);
+}
+
+static const lz_attn_kernels g_avx2 = { dot_f16_avx2, exp_sum_avx2, wsum_f16_avx2 };
 
 const lz_attn_kernels *lz_attn_kernels_avx2(void) { return &g_avx2; }
 
