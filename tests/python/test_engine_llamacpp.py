@@ -8,12 +8,12 @@ tests/fixtures/engine/ (tools/make_engine_fixtures.py) stand in for llama.cpp.
 
 Figures per text and model: mean KL(llama.cpp || ours) per position, top-1
 agreement (all positions, and the "decisive" positions where llama.cpp's
-first choice leads its second by >= 0.2 nats), cross-entropy of the actual
+first choice leads its second by >= 0.5 nats), cross-entropy of the actual
 next tokens under both.
 
 Bounds (doc/engine.md, "Agreement with llama.cpp" explains them):
   - quantized models: KL <= 0.01 nats, CE within 1 %, decisive top-1 >= 98 %,
-    top-1 >= 93 %. The plain top-1 bound sits below the 98 % one might want
+    top-1 >= 90 %. The plain top-1 bound sits below the 98 % one might want
     because with quantized weights the activations are re-quantized to 8 bits
     before every product: a one-ulp difference anywhere flips some of those
     roundings and moves near-tied logits. llama.cpp against itself (flash
