@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 
 #include <cmocka.h>
 
@@ -279,7 +280,7 @@ static void test_attn_kernels(void **state)
     float *ea = malloc(4096 * sizeof(float)), *eb = malloc(4096 * sizeof(float));
     for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
         if (!lz_cpu_isa_available((lz_isa)isa)) continue;
-        const lz_attn_kernels *kern = lz_attn_kernels_get((lz_isa)isa);
+        const lz_op_kernels *kern = lz_op_kernels_get((lz_isa)isa);
         for (uint32_t n = 1; n <= N; n++) {
             const float a = lz_op_dot_f16_ref(q, k, n), b = kern->dot_f16(q, k, n);
             assert_memory_equal(&a, &b, sizeof(float));
@@ -312,10 +313,38 @@ static void test_attn_kernels(void **state)
         }
         n_isa++;
     }
+    /* gated activations on ~9 million arguments of both signs, every
+     * magnitude up to 2^62, plus infinities and NaN */
+    uint64_t n_act = 0;
+    float up[4096];
+    for (int i = 0; i < 4096; i++) up[i] = 0.5f + (float)(i % 7) * 0.25f;
+    for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
+        if (!lz_cpu_isa_available((lz_isa)isa)) continue;
+        const lz_op_kernels *kern = lz_op_kernels_get((lz_isa)isa);
+        for (int act = 0; act < 2; act++) {
+            const uint32_t stop = lz_f32_bits(0x1p62f);
+            for (uint32_t bits = 0; bits < stop;) {
+                uint32_t m = 0;
+                for (; m < 4096 && bits < stop; m++, bits += 241) {
+                    const float v = lz_f32_from_bits(bits);
+                    ea[m] = eb[m] = (m & 1) ? -v : v;
+                }
+                if (bits >= stop && m + 4 <= 4096) {
+                    const float special[4] = { INFINITY, -INFINITY, NAN, 88.5f };
+                    for (int t = 0; t < 4; t++, m++) ea[m] = eb[m] = special[t];
+                }
+                lz_op_gated_act(ea, up, m, (lz_ffn_act)act);
+                kern->gated_act(eb, up, m, (lz_ffn_act)act);
+                assert_memory_equal(ea, eb, m * sizeof(float));
+                n_act += m;
+            }
+        }
+    }
     free(ea);
     free(eb);
-    print_message("attention dot / exp+sum / weighted V sum: bit-identical to the reference on %d ISA level(s) "
-                  "(lengths 1..%d, %llu exponentials)\n", n_isa, N, (unsigned long long)n_exp);
+    print_message("attention dot / exp+sum / weighted V sum / gated activations: bit-identical to the reference on "
+                  "%d ISA level(s) (lengths 1..%d, %llu exponentials, %llu activations)\n", n_isa, N,
+                  (unsigned long long)n_exp, (unsigned long long)n_act);
 }
 
 /* ---------------------------------------------------------------- load errors */

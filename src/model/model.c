@@ -549,7 +549,7 @@ typedef struct {
     lz_pool *pool;
     int n_threads;
     lz_isa isa;
-    const lz_attn_kernels *kern;
+    const lz_op_kernels *kern;
     const int32_t *tokens;
     uint32_t pos0;
     uint32_t n;            /* tokens in this sub-batch */
@@ -673,7 +673,7 @@ static void stage_act(const fwd *F, uint32_t b)
     float *u = F->s->up + (size_t)b * n;
     add_bias(g, ly->b_gate, n);
     add_bias(u, ly->b_up, n);
-    lz_op_gated_act(g, u, n, m->arch->ffn_act);
+    F->kern->gated_act(g, u, n, m->arch->ffn_act);
 }
 
 static void stage_ffn_out(const fwd *F, uint32_t b)
@@ -730,7 +730,7 @@ static void attn_task(void *arg, int task, int thread)
     const uint16_t *vc = s->vc[il] + (size_t)g * hd;
     const float *q = s->q + (size_t)b * lh->n_head * hd + (size_t)h * hd;
     float *sc = s->scores + (size_t)thread * s->n_ctx;
-    const lz_attn_kernels *kern = F->kern;
+    const lz_op_kernels *kern = F->kern;
 
     float mx = -INFINITY;
     for (uint32_t p = lo; p <= pos; p++) {
@@ -997,7 +997,7 @@ int lz_model_eval(const lz_model *m, lz_eval_state *s, lz_pool *pool, lz_isa isa
     F.pool = pool;
     F.n_threads = lz_pool_size(pool);
     F.isa = isa;
-    F.kern = lz_attn_kernels_get(isa);
+    F.kern = lz_op_kernels_get(isa);
     for (uint32_t done = 0; done < n;) {
         const uint32_t nb = LZ_MIN(n - done, s->max_batch);
         const int last_batch = done + nb == n;

@@ -92,13 +92,13 @@ void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stri
         for (uint32_t i = 0; i < n; i++) y[i] = y[i] + w[j] * lz_f16_to_f32(v[(size_t)j * stride + i]);
 }
 
-static const lz_attn_kernels g_ref = { lz_op_dot_f16_ref, lz_op_exp_sum_ref, lz_op_wsum_f16_ref };
+static const lz_op_kernels g_ref = { lz_op_dot_f16_ref, lz_op_exp_sum_ref, lz_op_wsum_f16_ref, lz_op_gated_act };
 
-const lz_attn_kernels *lz_attn_kernels_get(lz_isa isa)
+const lz_op_kernels *lz_op_kernels_get(lz_isa isa)
 {
 #ifdef LZ_MODEL_X86
     if ((isa == LZ_ISA_AVX2 || isa == LZ_ISA_AVX512) && lz_cpu_isa_available(LZ_ISA_AVX2))
-        return lz_attn_kernels_avx2();
+        return lz_op_kernels_avx2();
 #endif
     (void)isa;
     return &g_ref;

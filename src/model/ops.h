@@ -47,7 +47,8 @@ void lz_op_rope_apply(float *x, const float *cs, uint32_t n_rot, lz_rope_type ty
 /* Round a row to f16 (RNE) for the KV cache. */
 void lz_op_store_f16(uint16_t *dst, const float *src, uint32_t n);
 
-/* Attention kernels over f16 cache rows. */
+/* The kernels that have ISA-specific versions: attention over f16 cache rows
+ * and the gated FFN activation. */
 typedef struct {
     /* sum_i q[i] * k[i]: p_i = q[i] * (float)k[i]; acc[i % 32] += p_i in
      * ascending i (32 lanes: four independent vector chains); then
@@ -58,10 +59,12 @@ typedef struct {
     void (*exp_sum)(float *x, uint32_t n, float max, double *sum);
     /* for rows j ascending, for every i < n: y[i] = y[i] + w[j] * (float)v[j * stride + i] */
     void (*wsum_f16)(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
-} lz_attn_kernels;
+    /* gate[i] = act(gate[i]) * up[i] (lz_op_gated_act) */
+    void (*gated_act)(float *gate, const float *up, uint32_t n, lz_ffn_act act);
+} lz_op_kernels;
 
 /* The kernels for `isa` (lowered to what this CPU and build can run). */
-const lz_attn_kernels *lz_attn_kernels_get(lz_isa isa);
+const lz_op_kernels *lz_op_kernels_get(lz_isa isa);
 
 /* The scalar reference versions (also what other levels must equal). */
 float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n);
@@ -70,7 +73,7 @@ void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stri
 
 #if defined(LZ_BUILD_X86_SIMD) && (defined(__x86_64__) || defined(__i386__))
 #define LZ_MODEL_X86 1
-const lz_attn_kernels *lz_attn_kernels_avx2(void);
+const lz_op_kernels *lz_op_kernels_avx2(void);
 #endif
 
 /* gate[i] = act(gate[i]) * up[i] */

@@ -55,14 +55,14 @@ LZ_TARGET_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, uint
 }
 
 /*
- * lz_expf (src/common/lz_math.c) for 8 arguments in (-87.33654, 0], the
- * only range softmax needs (x - max <= 0): the same float operations in the
- * same order (range reduction with the Cody-Waite ln2 split, round half away
- * from zero by truncating x*log2e -/+ 0.5, degree-7 Horner, scaling by the
- * exact 2^k, which is normal for k >= -126). Arguments below -87.33654 give
- * 0 as lz_expf does. tests/test_model.c compares it with lz_expf.
+ * lz_expf (src/common/lz_math.c) for 8 arguments in [-87.33654, 88], where
+ * lz_expf takes its main path: the same float operations in the same
+ * order (range reduction with the Cody-Waite ln2 split, round half away from
+ * zero by truncating x*log2e -/+ 0.5, degree-7 Horner, scaling by the exact
+ * 2^k, which is normal for -126 <= k <= 127). tests/test_model.c compares
+ * it, and the tanh/GELU/SiLU built on it, with lz_math.c.
  */
-LZ_TARGET_AVX2 static __m256 exp_nonpos_avx2(__m256 x)
+LZ_TARGET_AVX2 static __m256 exp_core_avx2(__m256 x)
 {
     const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
     const __m256 ln2_hi = _mm256_set1_ps(0.693145751953125f);
@@ -83,8 +83,14 @@ LZ_TARGET_AVX2 static __m256 exp_nonpos_avx2(__m256 x)
     p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
     p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
     const __m256 scale = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k, _mm256_set1_epi32(127)), 23));
+    return _mm256_mul_ps(p, scale);
+}
+
+/* Arguments below -87.33654 give 0, as lz_expf does. */
+LZ_TARGET_AVX2 static __m256 exp_nonpos_avx2(__m256 x)
+{
     const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ);
-    return _mm256_andnot_ps(under, _mm256_mul_ps(p, scale));
+    return _mm256_andnot_ps(under, exp_core_avx2(x));
 }
 
 LZ_TARGET_AVX2 static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
@@ -129,9 +135,64 @@ LZ_TARGET_AVX2 static void wsum_f16_avx2(float *y, const float *w, const uint16_
     if (i < n) lz_op_wsum_f16_ref(y + i, w, v + i, stride, n_rows, n - i);
 }
 
-static const lz_attn_kernels g_avx2 = { dot_f16_avx2, exp_sum_avx2, wsum_f16_avx2 };
+/* lz_tanhf: odd Taylor series below 1/16, 1 - 2/(e^(2|x|) + 1) up to 9, +-1
+ * beyond; the sign restored as lz_tanhf does (x < 0 ? -t : t). */
+LZ_TARGET_AVX2 static __m256 tanh_avx2(__m256 x)
+{
+    const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 neg = _mm256_cmp_ps(x, zero, _CMP_LT_OQ);
+    const __m256 ax = _mm256_blendv_ps(x, _mm256_xor_ps(x, sign), neg);
+    const __m256 x2 = _mm256_mul_ps(ax, ax);
+    __m256 p = _mm256_set1_ps(62.0f / 2835.0f);
+    p = _mm256_sub_ps(_mm256_mul_ps(p, x2), _mm256_set1_ps(17.0f / 315.0f));
+    p = _mm256_add_ps(_mm256_mul_ps(p, x2), _mm256_set1_ps(2.0f / 15.0f));
+    p = _mm256_sub_ps(_mm256_mul_ps(p, x2), _mm256_set1_ps(1.0f / 3.0f));
+    const __m256 t_small = _mm256_add_ps(ax, _mm256_mul_ps(ax, _mm256_mul_ps(x2, p)));
+    const __m256 e = exp_core_avx2(_mm256_min_ps(_mm256_mul_ps(_mm256_set1_ps(2.0f), ax), _mm256_set1_ps(18.0f)));
+    const __m256 t_mid = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+    __m256 t = _mm256_blendv_ps(t_mid, t_small, _mm256_cmp_ps(ax, _mm256_set1_ps(0.0625f), _CMP_LT_OQ));
+    t = _mm256_blendv_ps(t, _mm256_xor_ps(t, sign), neg);
+    t = _mm256_blendv_ps(t, one, _mm256_cmp_ps(x, _mm256_set1_ps(9.0f), _CMP_GT_OQ));
+    return _mm256_blendv_ps(t, _mm256_set1_ps(-1.0f), _mm256_cmp_ps(x, _mm256_set1_ps(-9.0f), _CMP_LT_OQ));
+}
 
-const lz_attn_kernels *lz_attn_kernels_avx2(void) { return &g_avx2; }
+LZ_TARGET_AVX2 static void gated_act_avx2(float *gate, const float *up, uint32_t n, lz_ffn_act act)
+{
+    uint32_t i = 0;
+    if (act == LZ_FFN_GELU_TANH) {
+        const __m256 s2pi = _mm256_set1_ps(0.79788456080286535588f), ca = _mm256_set1_ps(0.044715f);
+        const __m256 one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
+        for (; i + 8 <= n; i += 8) {
+            const __m256 x = _mm256_loadu_ps(gate + i);
+            if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q))) break; /* NaN: scalar */
+            /* inner = sqrt_2_over_pi * x * (1 + coef_a * x * x), left to right */
+            const __m256 inner = _mm256_mul_ps(_mm256_mul_ps(s2pi, x),
+                                               _mm256_add_ps(one, _mm256_mul_ps(_mm256_mul_ps(ca, x), x)));
+            if (_mm256_movemask_ps(_mm256_cmp_ps(inner, inner, _CMP_UNORD_Q))) break;
+            const __m256 g = _mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, tanh_avx2(inner)));
+            _mm256_storeu_ps(gate + i, _mm256_mul_ps(g, _mm256_loadu_ps(up + i)));
+        }
+    } else {
+        const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+        /* up to 88 only: above ~88.37, lz_expf's k reaches 128 and takes its overflow-safe branch */
+        const __m256 lo = _mm256_set1_ps(-87.33654f), hi = _mm256_set1_ps(88.0f);
+        for (; i + 8 <= n; i += 8) {
+            const __m256 x = _mm256_loadu_ps(gate + i);
+            const __m256 nx = _mm256_xor_ps(x, sign);
+            /* lz_expf's main path only (else, and for NaN, the scalar code) */
+            const __m256 in = _mm256_and_ps(_mm256_cmp_ps(nx, lo, _CMP_GE_OQ), _mm256_cmp_ps(nx, hi, _CMP_LE_OQ));
+            if (_mm256_movemask_ps(in) != 0xff) break;
+            const __m256 s = _mm256_div_ps(x, _mm256_add_ps(one, exp_core_avx2(nx)));
+            _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+        }
+    }
+    if (i < n) lz_op_gated_act(gate + i, up + i, n - i, act);
+}
+
+static const lz_op_kernels g_avx2 = { dot_f16_avx2, exp_sum_avx2, wsum_f16_avx2, gated_act_avx2 };
+
+const lz_op_kernels *lz_op_kernels_avx2(void) { return &g_avx2; }
 
 #else
 
