@@ -204,7 +204,7 @@ static void parse_args(int argc, char **argv, cli_options *o)
     if (o->files && o->n_inputs == 0) die_usage("--files needs at least one file");
     if (o->files && o->output && o->n_inputs > 1) die_usage("-o takes one input file; got %d", o->n_inputs);
     if (o->quiet) o->progress = 0;
-    if (o->progress < 0) o->progress = isatty(STDERR_FILENO);
+    if (o->progress < 0) o->progress = o->mode != MODE_INTERACTIVE && isatty(STDERR_FILENO);
 }
 
 /* Window overlap in tokens from "N", "-N" or "P%" (the original's rules). */
@@ -485,9 +485,20 @@ static int process_args_or_stdin(cli_state *st, int compressing)
 
 /* ---------------------------------------------------------------- interactive */
 
+static volatile sig_atomic_t g_at_prompt;
+
+/* Ctrl+C cancels the work in progress (the progress callback sees the flag);
+ * at the interactive prompt it leaves at once, which also closes the race
+ * of a signal that lands between printing the prompt and blocking in read. */
 static void on_sigint(int sig)
 {
     (void)sig;
+    if (g_at_prompt) {
+        static const char nl = '\n';
+        ssize_t ignored = write(STDOUT_FILENO, &nl, 1);
+        (void)ignored;
+        _exit(0);
+    }
     g_interrupted = 1;
 }
 
@@ -511,10 +522,12 @@ static int interactive(cli_state *st)
     size_t cap = 0;
     for (;;) {
         g_interrupted = 0;
+        g_at_prompt = 1; /* before the prompt: a Ctrl+C right after it must not be lost */
         fputs("\xe2\x89\xa5\xe2\x89\xa5\xe2\x89\xa5 ", stdout); /* the original's prompt: three U+2265 */
         fflush(stdout);
         ssize_t n = getline(&line, &cap, stdin);
-        if (n < 0) break; /* EOF or Ctrl+C */
+        g_at_prompt = 0;
+        if (n < 0) break; /* EOF */
         if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
         if (n > 0 && line[n - 1] == '\r') line[--n] = '\0';
         uint8_t *out = NULL;

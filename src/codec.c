@@ -384,7 +384,8 @@ static int decompress_model_frame(llamazip_ctx *ctx, coding_state *cs, const lz_
     if (!tokens) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     lz_rc_dec_init(&cs->dec, f->payload, (size_t)f->payload_size);
     int rc = model_decode(ctx, cs, tokens, f->n_tokens, overlap, pt, f->raw_size);
-    if (!rc) rc = lz_rc_dec_finish(&cs->dec, &ctx->err);
+    if (!rc && (rc = lz_rc_dec_finish(&cs->dec, &ctx->err)))
+        lz_err_context(&ctx->err, rc == LLAMAZIP_E_TRUNCATED ? "truncated archive" : "corrupt archive");
     uint8_t *text = NULL;
     size_t text_len = 0;
     if (!rc) {

@@ -161,11 +161,15 @@ def test_truncated(tmp_path, archive):
 
 def test_flipped_bits(tmp_path, archive):
     rng = random.Random(7)
-    for _ in range(6):
+    for _ in range(8):
         arc = bytearray(archive)
         i = rng.randrange(len(arc))
         arc[i] ^= 1 << rng.randrange(8)
-        expect_failure(bytes(arc), tmp_path, "corrupt|checksum|truncated|another model|version")
+        p = lz("-d", data=bytes(arc), check=False)
+        if p.returncode == 0:  # a bit the decoder provably ignores (e.g. the coder's last byte's low bits)
+            assert p.stdout == TEXT
+            continue
+        expect_failure(bytes(arc), tmp_path, "corrupt|checksum|truncated|another model|version|not a llama-zip")
     arc = bytearray(archive)
     arc[-3] ^= 0x20  # inside the coded payload
     expect_failure(bytes(arc), tmp_path, "corrupt|checksum|truncated")
@@ -255,6 +259,16 @@ def read_until(fd, pattern, timeout=60.0):
     raise AssertionError(f"timed out waiting for {pattern!r}; got {buf!r}")
 
 
+def wait_exit(pid, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.1)
+    raise AssertionError("llama-zip did not exit")
+
+
 def test_interactive_pty():
     pid, fd = pty.fork()
     if pid == 0:
@@ -264,11 +278,11 @@ def test_interactive_pty():
         read_until(fd, re.escape(prompt))
         os.write(fd, b"hello interactive world\n")
         out = read_until(fd, rb"([A-Za-z0-9+/=]{8,})\r?\n.*" + re.escape(prompt))
-        b64 = re.search(rb"\n([A-Za-z0-9+/=]{8,})\r?\n", out).group(1)
+        b64 = re.search(rb"[\r\n]([A-Za-z0-9+/=]{8,})\r?\n", out).group(1)
         os.write(fd, b64 + b"\n")
         out = read_until(fd, rb"hello interactive world\r?\n.*" + re.escape(prompt))
         os.write(fd, b"\x04")  # EOF
-        _, status = os.waitpid(pid, 0)
+        status = wait_exit(pid)
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
         try:
@@ -285,7 +299,7 @@ def test_interactive_ctrl_c_exits_cleanly():
     try:
         read_until(fd, re.escape("≥≥≥ ".encode()))
         os.write(fd, b"\x03")  # Ctrl+C at the prompt
-        _, status = os.waitpid(pid, 0)
+        status = wait_exit(pid)
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
         try:
