@@ -193,54 +193,6 @@ $(BUILD)/bench/bench_kernels: bench/bench_kernels.c $(LIB_A)
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels $(BENCH_MIB) $(BENCH_TYPES)
 
-# ---------------------------------------------------------------- fuzzing: archive container
-#   make fuzz-archive   libFuzzer + ASan/UBSan over the container parser (lz_header_read and the
-#                       lz_frame_read loop) for FUZZ_SECONDS, from generated seed archives.
-#   make fuzz           every fuzz target (FUZZ_TARGETS) in turn, FUZZ_SECONDS each.
-# The target needs only the container and its helpers, so it builds them directly.
-# Without clang the standalone driver replays the corpus instead.
-FUZZ_ARCHIVE_SRC := fuzz/fuzz_archive.c src/format/container.c src/common/buffer.c src/common/error.c
-
-.PHONY: fuzz-archive
-fuzz-archive:
-	@mkdir -p $(FUZZ_DIR)/corpus-archive
-	$(CC) $(CFLAGS_BASE) -o $(FUZZ_DIR)/archive_seeds fuzz/archive_seeds.c src/format/container.c \
-	  src/common/buffer.c src/common/error.c $(LDLIBS)
-	$(FUZZ_DIR)/archive_seeds $(FUZZ_DIR)/corpus-archive
-	@if [ -x $(PROG) ] && [ -f models/gemma-3-270m-q4_k_m.gguf ]; then \
-	  printf 'A real archive for the seed corpus.' | $(PROG) models/gemma-3-270m-q4_k_m.gguf -q --n-ctx 64 -c \
-	    > $(FUZZ_DIR)/corpus-archive/seed_real.llz || rm -f $(FUZZ_DIR)/corpus-archive/seed_real.llz; fi
-	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
-	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_archive \
-	    $(FUZZ_ARCHIVE_SRC) $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_archive -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
-	    $(FUZZ_DIR)/corpus-archive; \
-	else \
-	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
-	  $(CC) $(CFLAGS) -o $(FUZZ_DIR)/fuzz_archive_replay fuzz/fuzz_archive.c fuzz/standalone_driver.c \
-	    src/format/container.c src/common/buffer.c src/common/error.c $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_archive_replay $(FUZZ_DIR)/corpus-archive; \
-	fi
-
-# Other fuzz targets join the umbrella with FUZZ_TARGETS += fuzz-<name>.
-FUZZ_TARGETS += fuzz-gguf fuzz-archive
-fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do echo "== $$t ($(FUZZ_SECONDS) s)"; \
-	  $(MAKE) --no-print-directory $$t FUZZ_SECONDS=$(FUZZ_SECONDS); done
-
-# ---------------------------------------------------------------- NEON kernels under qemu (optional)
-#   make neon-check   cross-compile the quant module and tests/arm/neon_check.c for
-#                     AArch64 and run it with qemu-user (Debian: gcc-aarch64-linux-gnu,
-#                     qemu-user, libc6-dev-arm64-cross)
-NEON_CC   ?= aarch64-linux-gnu-gcc
-NEON_QEMU ?= qemu-aarch64
-NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c
-.PHONY: neon-check
-neon-check:
-	@mkdir -p $(BUILD)/arm
-	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
-	$(NEON_QEMU) $(BUILD)/arm/neon_check
-
 # ---------------------------------------------------------------- model engine (src/model)
 # eval_dump: the engine's logits for token ids, for tests/python/test_engine_llamacpp.py.
 # Tiny random-weight GGUF models (build/tiny/) for the engine tests, made by
@@ -279,6 +231,41 @@ bench-engine: $(BUILD)/bench/bench_engine model
 	  $(PYTHON) tools/bench_llamacpp.py models/gemma-3-270m-q4_k_m.gguf --threads $(BENCH_THREADS); \
 	else echo "llama_cpp not importable: llama.cpp figures skipped"; fi
 
+# ---------------------------------------------------------------- fuzzing: archive container
+#   make fuzz-archive   libFuzzer + ASan/UBSan over the container parser (lz_header_read and the
+#                       lz_frame_read loop) for FUZZ_SECONDS, from generated seed archives.
+#   make fuzz           every fuzz target (FUZZ_TARGETS) in turn, FUZZ_SECONDS each.
+# The target needs only the container and its helpers, so it builds them directly.
+# Without clang the standalone driver replays the corpus instead.
+FUZZ_ARCHIVE_SRC := fuzz/fuzz_archive.c src/format/container.c src/common/buffer.c src/common/error.c
+
+.PHONY: fuzz-archive
+fuzz-archive:
+	@mkdir -p $(FUZZ_DIR)/corpus-archive
+	$(CC) $(CFLAGS_BASE) -o $(FUZZ_DIR)/archive_seeds fuzz/archive_seeds.c src/format/container.c \
+	  src/common/buffer.c src/common/error.c $(LDLIBS)
+	$(FUZZ_DIR)/archive_seeds $(FUZZ_DIR)/corpus-archive
+	@if [ -x $(PROG) ] && [ -f models/gemma-3-270m-q4_k_m.gguf ]; then \
+	  printf 'A real archive for the seed corpus.' | $(PROG) models/gemma-3-270m-q4_k_m.gguf -q --n-ctx 64 -c \
+	    > $(FUZZ_DIR)/corpus-archive/seed_real.llz || rm -f $(FUZZ_DIR)/corpus-archive/seed_real.llz; fi
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_archive \
+	    $(FUZZ_ARCHIVE_SRC) $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_archive -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus-archive; \
+	else \
+	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
+	  $(CC) $(CFLAGS) -o $(FUZZ_DIR)/fuzz_archive_replay fuzz/fuzz_archive.c fuzz/standalone_driver.c \
+	    src/format/container.c src/common/buffer.c src/common/error.c $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_archive_replay $(FUZZ_DIR)/corpus-archive; \
+	fi
+
+# Other fuzz targets join the umbrella with FUZZ_TARGETS += fuzz-<name>.
+FUZZ_TARGETS += fuzz-gguf fuzz-archive
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $(MAKE) --no-print-directory $$t FUZZ_SECONDS=$(FUZZ_SECONDS); done
+
 # ---------------------------------------------------------------- tokenizer (src/tokenizer)
 #   make vocabs            vocabulary-only GGUFs for the tokenizer tests (models/vocab/, taken
 #                          from the llama-cpp-python sdist by tools/fetch_vocabs.py; idempotent)
@@ -305,3 +292,16 @@ test-c: vocabs-try
 test-py: $(TOKENIZE_DUMP) vocabs-try
 bench-tokenizer: $(BUILD)/bench/bench_tokenizer model
 	$(BUILD)/bench/bench_tokenizer models/gemma-3-270m-q4_k_m.gguf
+
+# ---------------------------------------------------------------- NEON kernels under qemu (optional)
+#   make neon-check   cross-compile the quant module and tests/arm/neon_check.c for
+#                     AArch64 and run it with qemu-user (Debian: gcc-aarch64-linux-gnu,
+#                     qemu-user, libc6-dev-arm64-cross)
+NEON_CC   ?= aarch64-linux-gnu-gcc
+NEON_QEMU ?= qemu-aarch64
+NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c
+.PHONY: neon-check
+neon-check:
+	@mkdir -p $(BUILD)/arm
+	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
+	$(NEON_QEMU) $(BUILD)/arm/neon_check
