@@ -305,3 +305,17 @@ neon-check:
 	@mkdir -p $(BUILD)/arm
 	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
 	$(NEON_QEMU) $(BUILD)/arm/neon_check
+
+# ---------------------------------------------------------------- coder fuzzing and the bench umbrella
+.PHONY: fuzz-coder bench
+fuzz-coder:
+	@mkdir -p $(FUZZ_DIR)/corpus-coder
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_coder \
+	    fuzz/fuzz_coder.c src/coder/rangecoder.c src/coder/freq.c src/common/lz_math.c src/common/error.c $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_coder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-coder; \
+	else echo "$(FUZZ_CC) not found: fuzz-coder needs clang (libFuzzer)"; fi
+FUZZ_TARGETS += fuzz-coder
+
+# Everything that measures (long): kernels, tokenizer, engine vs llama.cpp, ratio vs classic compressors.
+bench: bench-kernels bench-tokenizer bench-engine bench-ratio
