@@ -113,18 +113,18 @@ static void tok_fix_attrs(lz_tokenizer *t, const gguf_file *f)
 {
     static const char *const eot[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
                                       "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
-                                      "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                                      "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
                                       "<end_of_utterance>"};
     static const char *const eom[] = {"<|eom_id|>"};
     static const char *const fim_pre[] = {"<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>",
-                                          "<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>", "<PRE>",
-                                          "\xe2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>"};
+                                          "<\357\275\234fim\342\226\201begin\357\275\234>", "<PRE>",
+                                          "\342\226\201<PRE>", "<|code_prefix|>", "<|prefix|>"};
     static const char *const fim_suf[] = {"<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>",
-                                          "<\xef\xbd\x9c" "fim\xe2\x96\x81hole\xef\xbd\x9c>", "<SUF>",
-                                          "\xe2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>"};
+                                          "<\357\275\234fim\342\226\201hole\357\275\234>", "<SUF>",
+                                          "\342\226\201<SUF>", "<|code_suffix|>", "<|suffix|>"};
     static const char *const fim_mid[] = {"<|fim_middle|>", "<fim-middle>", "<fim_middle>",
-                                          "<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>", "<MID>",
-                                          "\xe2\x96\x81<MID>", "<|code_middle|>", "<|middle|>"};
+                                          "<\357\275\234fim\342\226\201end\357\275\234>", "<MID>",
+                                          "\342\226\201<MID>", "<|code_middle|>", "<|middle|>"};
     static const char *const fim_pad[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"};
     static const char *const fim_rep[] = {"<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"};
     static const char *const fim_sep[] = {"<|file_sep|>"};
@@ -132,7 +132,7 @@ static void tok_fix_attrs(lz_tokenizer *t, const gguf_file *f)
                                       "<|flush|>", "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>",
                                       "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
                                       "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-                                      "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                                      "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
                                       "[e~["};
     static const struct {
         const char *key;

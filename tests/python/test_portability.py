@@ -1,0 +1,56 @@
+"""Portability of archives: the same input gives byte-identical archives from
+differently built and configured programs, and each decodes the others'.
+
+  - the default build (gcc -O2, AVX2 kernels where the CPU has them)
+  - the same program forced to the scalar kernels (LLAMAZIP_CPU=scalar)
+  - with 1 thread and batch 3
+  - a clang -O0 build without any SIMD code (LZ_NO_SIMD=1), if clang is installed
+"""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROG = os.path.join(ROOT, "build", "llama-zip")
+MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
+ALT_BUILD = os.path.join(ROOT, "build", "portability-clang-O0")
+TEXT = b"Portable archives: any machine decodes them, bit for bit.\n"
+
+pytestmark = pytest.mark.skipif(not (os.path.exists(PROG) and os.path.exists(MODEL)),
+                                reason="needs build/llama-zip and the default model")
+
+
+def run(prog, args, data, env=None):
+    p = subprocess.run([prog, MODEL, "--n-ctx", "32", "-w", "25%"] + args, input=data, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=dict(os.environ, **(env or {})), timeout=600)
+    assert p.returncode == 0, p.stderr.decode()
+    return p.stdout
+
+
+def variants():
+    v = [("gcc -O2 best ISA", PROG, [], None),
+         ("scalar kernels", PROG, [], {"LLAMAZIP_CPU": "scalar"}),
+         ("1 thread, batch 3", PROG, ["-t", "1", "--batch", "3"], None)]
+    if shutil.which("clang"):
+        subprocess.run(["make", "-s", "CC=clang", "OPT=-O0", f"BUILD={ALT_BUILD}", "LZ_NO_SIMD=1",
+                        f"{ALT_BUILD}/llama-zip"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        v.append(("clang -O0, no SIMD", os.path.join(ALT_BUILD, "llama-zip"), [], None))
+    return v
+
+
+def test_archives_identical_across_builds():
+    archives = {}
+    vs = variants()
+    for name, prog, extra, env in vs:
+        archives[name] = run(prog, extra + ["-c"], TEXT, env)
+    ref = archives[vs[0][0]]
+    for name, arc in archives.items():
+        print(f"{name}: {len(arc)} bytes, {'identical' if arc == ref else 'DIFFERENT'}")
+        assert arc == ref, name
+    # cross decoding: the last variant decodes the first's archive and vice versa
+    first, last = vs[0], vs[-1]
+    assert run(last[1], last[2] + ["-d"], ref, last[3]) == TEXT
+    assert run(first[1], ["-d"], archives[last[0]], first[3]) == TEXT
