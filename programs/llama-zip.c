@@ -36,6 +36,7 @@ typedef struct {
     const char *overlap;       /* "25%" or "100" or "-10" */
     long n_ctx;
     int n_gpu_layers;
+    int n_gpu_layers_given;
     int use_mlock;
     int n_threads;
     long n_batch;
@@ -177,8 +178,10 @@ static void parse_args(int argc, char **argv, cli_options *o)
         }
         else if (!strcmp(a, "-w") || opt_is(a, "--window-overlap")) o->overlap = option_value(argc, argv, &i, a);
         else if (opt_is(a, "--n-ctx")) o->n_ctx = parse_long(option_value(argc, argv, &i, a), "--n-ctx");
-        else if (opt_is(a, "--n-gpu-layers"))
+        else if (opt_is(a, "--n-gpu-layers")) {
             o->n_gpu_layers = (int)parse_long(option_value(argc, argv, &i, a), "--n-gpu-layers");
+            o->n_gpu_layers_given = 1;
+        }
         else if (!strcmp(a, "--use-mlock")) o->use_mlock = 1;
         else if (!strcmp(a, "-t") || opt_is(a, "--threads"))
             o->n_threads = (int)parse_long(option_value(argc, argv, &i, a), "thread count");
@@ -574,8 +577,9 @@ static int load(cli_state *st)
                         "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
         return EXIT_USAGE;
     }
-    if (o->n_gpu_layers != 0 && o->n_gpu_layers != -1 && !o->quiet)
-        fprintf(stderr, "llama-zip: note: --n-gpu-layers ignored: this build runs on the CPU\n");
+    if (o->n_gpu_layers_given && !o->quiet)
+        fprintf(stderr, "llama-zip: note: --n-gpu-layers %d accepted but ignored: this build runs on the CPU\n",
+                o->n_gpu_layers);
     llamazip_model_params mp;
     llamazip_model_params_default(&mp);
     mp.n_threads = o->n_threads;

@@ -231,6 +231,12 @@ def test_arguments_and_base64():
     assert back == b"hello world"
 
 
+def test_compat_flags_accepted():
+    p = lz("--n-gpu-layers", "-1", "--use-mlock", "--n-ctx", "32", "-f", "base64", "-c", "hi")
+    assert "runs on the CPU" in p.stderr.decode()
+    assert lz("-f", "base64", "-d", p.stdout.decode()).stdout == b"hi"
+
+
 def test_default_model_via_env(tmp_path):
     env = dict(os.environ, LLAMAZIP_MODEL=MODEL)
     p = subprocess.run([PROG, "--n-ctx", "32", "-f", "base64", "-c", "hi"], env=env, stdout=subprocess.PIPE,
