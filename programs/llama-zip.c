@@ -310,7 +310,7 @@ static void print_summary(const cli_state *st, int compressing, const char *name
     if (orig) fprintf(stderr, ", %.3f bits/byte", 8.0 * comp / orig);
     fprintf(stderr, ", %llu tokens", (unsigned long long)s.n_tokens);
     if (s.ideal_bits > 0)
-        fprintf(stderr, ", model-coded %.0f bits vs ideal %.0f (+%.3f%%)", s.coded_bits, s.ideal_bits,
+        fprintf(stderr, ", model-coded %.0f bits vs ideal %.0f (%+.3f%%)", s.coded_bits, s.ideal_bits,
                 100.0 * (s.coded_bits - s.ideal_bits) / s.ideal_bits);
     fprintf(stderr, ", %.2f s", s.seconds);
     if (s.seconds > 0 && s.n_tokens) fprintf(stderr, " (%.1f tok/s)", s.n_tokens / s.seconds);

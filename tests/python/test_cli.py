@@ -119,7 +119,7 @@ def test_verbose_coding_overhead():
             pytest.skip("corpus not available")
         data = open(path, "rb").read()[:6000]
         err = lz("-v", "--n-ctx", "2048", "-c", data=data).stderr.decode()
-        m = re.search(r"model-coded (\d+) bits vs ideal (\d+) \(\+([-\d.]+)%\)", err)
+        m = re.search(r"model-coded (\d+) bits vs ideal (\d+) \(([-+][\d.]+)%\)", err)
         assert m, err
         print(f"{name} (first 6000 bytes): {err.strip()}")
         assert float(m.group(3)) <= 0.2
