@@ -7,7 +7,7 @@
 #   make bench      kernel + ratio benchmarks (long)
 #
 # Determinism rules (doc/determinism.md): -ffp-contract=off always, never
-# -ffast-math; per-file ISA flags only on the files that hold that ISA's kernels.
+# fast-math options; per-file ISA flags only on the files that hold that ISA's kernels.
 
 CC       ?= cc
 OPT      ?= -O2

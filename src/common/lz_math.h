@@ -4,7 +4,7 @@
  * Every function here is built from IEEE-754 + - * / (and integer bit
  * manipulation for scaling by powers of two) in one fixed order, so it gives
  * the same bits on every platform and compiler as long as the build keeps
- * -ffp-contract=off and no -ffast-math. The platform libm is never used on
+ * -ffp-contract=off and no fast-math options. The platform libm is never used on
  * the coding path: its results differ between libcs and CPUs.
  *
  * Accuracy: float functions within ~2 ulp, double functions within a few ulp
