@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api_internal.h"
 
@@ -15,13 +14,6 @@ void llamazip_ctx_params_default(llamazip_ctx_params *p)
 {
     if (!p) return;
     memset(p, 0, sizeof(*p));
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx)
@@ -118,10 +110,10 @@ static llamazip_status run_codec(llamazip_ctx *ctx, codec_fn fn, const void *src
     if (!dst || !dst_size || (!src && n)) {
         return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL buffer argument");
     }
-    double t0 = now_seconds();
+    double t0 = lz_now_seconds();
     lz_buf out = { 0 };
     int rc = fn(ctx, src ? src : "", n, &out);
-    ctx->stats.seconds = now_seconds() - t0;
+    ctx->stats.seconds = lz_now_seconds() - t0;
     if (rc) {
         lz_buf_free(&out);
         if (!ctx->err.msg[0]) lz_fail(&ctx->err, rc, "%s", llamazip_status_name(rc));

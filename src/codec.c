@@ -9,7 +9,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -23,13 +22,6 @@
 #define ZSTD_LEVEL 19
 
 /* ---------------------------------------------------------------- helpers */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct {
     llamazip_ctx *ctx;
@@ -50,7 +42,7 @@ static int report_progress(progress_tracker *pt, uint64_t bytes_in_run, uint64_t
     p.bytes_total = pt->bytes_total;
     p.tokens_done = ctx->stats.n_tokens;
     p.coded_bytes = pt->coded_base + coded_in_run;
-    p.seconds = now_seconds() - pt->t0;
+    p.seconds = lz_now_seconds() - pt->t0;
     if (ctx->params.progress(ctx->params.progress_user, &p))
         return lz_fail(&ctx->err, LLAMAZIP_E_CANCELLED, "cancelled");
     return 0;
@@ -351,7 +343,7 @@ int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *o
     if (split_runs(src, n, &runs, &n_runs)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     coding_state cs;
     int rc = coding_state_init(ctx, &cs);
-    progress_tracker pt = { ctx, now_seconds(), n, 0, out->len, 0 };
+    progress_tracker pt = { ctx, lz_now_seconds(), n, 0, out->len, 0 };
     for (size_t r = 0; !rc && r < n_runs; r++) {
         const uint8_t *p = src + runs[r].start;
         size_t len = runs[r].len;
@@ -432,7 +424,7 @@ int lz_codec_decompress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf 
     ctx->n_ctx = h.n_ctx;
     coding_state cs;
     rc = coding_state_init(ctx, &cs);
-    progress_tracker pt = { ctx, now_seconds(), h.original_size, 0, pos, 1 };
+    progress_tracker pt = { ctx, lz_now_seconds(), h.original_size, 0, pos, 1 };
     while (!rc) {
         lz_frame f;
         size_t used = 0;

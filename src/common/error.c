@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lz_common.h"
 
@@ -36,6 +37,13 @@ void lz_err_clear(lz_err *err)
     if (!err) return;
     err->code = LLAMAZIP_OK;
     err->msg[0] = '\0';
+}
+
+double lz_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void *lz_malloc_aligned(size_t size)

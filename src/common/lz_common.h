@@ -73,6 +73,9 @@ static inline void lz_wr32(uint8_t *p, uint32_t v)
 }
 static inline void lz_wr64(uint8_t *p, uint64_t v) { lz_wr32(p, (uint32_t)v); lz_wr32(p + 4, (uint32_t)(v >> 32)); }
 
+/* Monotonic wall clock in seconds (timing statistics and progress only). */
+double lz_now_seconds(void);
+
 /* Aligned allocation (64 bytes) for activations and scratch; free with lz_free_aligned. */
 void *lz_malloc_aligned(size_t size);
 void lz_free_aligned(void *p);

@@ -651,16 +651,26 @@ static void stage_qk(const fwd *F, uint32_t b)
     lz_op_store_f16(s->vc[il] + slot * n_kv, v, n_kv);
 }
 
+/* x += post_norm(o + bias): the end of an attention or feed-forward sub-layer
+ * (the post-norm only for architectures that have one, e.g. gemma3). */
+static void add_residual(const fwd *F, uint32_t b, const float *bias, const float *post_norm)
+{
+    const lz_model *m = F->m;
+    const uint32_t n = m->hp.n_embd;
+    float *o = F->s->o + (size_t)b * n;
+    float *x = F->s->x + (size_t)b * n;
+    add_bias(o, bias, n);
+    if (m->arch->post_norms) lz_op_rmsnorm(o, o, post_norm, n, m->hp.rms_eps);
+    for (uint32_t i = 0; i < n; i++) x[i] = x[i] + o[i];
+}
+
 static void stage_attn_out(const fwd *F, uint32_t b)
 {
     const lz_model *m = F->m;
     const lz_layer *ly = &m->layers[F->il];
     const uint32_t n = m->hp.n_embd;
-    float *o = F->s->o + (size_t)b * n;
     float *x = F->s->x + (size_t)b * n;
-    add_bias(o, ly->bo, n);
-    if (m->arch->post_norms) lz_op_rmsnorm(o, o, ly->post_attn_norm, n, m->hp.rms_eps);
-    for (uint32_t i = 0; i < n; i++) x[i] = x[i] + o[i];
+    add_residual(F, b, ly->bo, ly->post_attn_norm);
     lz_op_rmsnorm(F->s->xn + (size_t)b * n, x, ly->ffn_norm, n, m->hp.rms_eps);
 }
 
@@ -680,12 +690,7 @@ static void stage_ffn_out(const fwd *F, uint32_t b)
 {
     const lz_model *m = F->m;
     const lz_layer *ly = &m->layers[F->il];
-    const uint32_t n = m->hp.n_embd;
-    float *o = F->s->o + (size_t)b * n;
-    float *x = F->s->x + (size_t)b * n;
-    add_bias(o, ly->b_down, n);
-    if (m->arch->post_norms) lz_op_rmsnorm(o, o, ly->post_ffw_norm, n, m->hp.rms_eps);
-    for (uint32_t i = 0; i < n; i++) x[i] = x[i] + o[i];
+    add_residual(F, b, ly->b_down, ly->post_ffw_norm);
 }
 
 static void stage_out_norm(const fwd *F, uint32_t b)
