@@ -152,6 +152,12 @@ bench-ratio: all model
 	@$(PYTHON) -c "import matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q matplotlib
 	$(PYTHON) bench/bench_ratio.py $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))
 
+# llama.cpp's agreement with itself across its settings, beside ours (needs llama-cpp-python).
+reference-noise: all model eval-dump
+	$(PYTHON) tools/reference_noise.py | tee doc/results/reference_noise.md
+
+.PHONY: check-corpus bench-ratio reference-noise
+
 # ---------------------------------------------------------------- fuzzing: GGUF reader
 #   make fuzz-gguf   libFuzzer + ASan/UBSan over a seed corpus for FUZZ_SECONDS (default 60).
 # Without clang the standalone driver (fuzz/standalone_driver.c) replays the corpus instead.

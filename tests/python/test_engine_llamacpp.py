@@ -18,8 +18,12 @@ Bounds (doc/engine.md, "Agreement with llama.cpp" explains them):
     before every product: a one-ulp difference anywhere flips some of those
     roundings and moves near-tied logits. llama.cpp against itself (flash
     attention on vs off) agrees on 94.6 % of top-1 choices on paper1 with the
-    default model, our engine against itself with one rmsnorm scale nudged by
-    one ulp on 95.7 %.
+    default model, llama.cpp one token per call against its own batches of
+    512 on 94.4 % (paper1) and 95.8 % (progc), our engine against itself with
+    one rmsnorm scale nudged by one ulp on 95.7 %. So the live default-model
+    test also measures llama.cpp batch 1 against llama.cpp batch 512 and asks
+    that our top-1 agreement be within 1.5 points of that and our KL within
+    1.5 times it.
   - float-weight tiny models (F32/F16/BF16, activations stay float): KL <=
     1e-4, top-1 >= 99 %.
 """
@@ -102,7 +106,11 @@ def check(label, m, float_model=False):
 
 # ---------------------------------------------------------------- live, against llama.cpp
 
-def live_compare(model, text, n_tokens, label, float_model=False):
+def live_compare(model, text, n_tokens, label, float_model=False, against_self=False):
+    """Ours against llama.cpp (batch 512). With against_self, also llama.cpp
+    one token per call against llama.cpp batch 512 (the reference's own
+    spread, tools/reference_noise.py), and ours must agree with llama.cpp
+    about as well as llama.cpp agrees with itself."""
     with open(text, "rb") as f:
         data = f.read()
     llm = O.load_llama(model, n_tokens, 512, THREADS)
@@ -114,6 +122,16 @@ def live_compare(model, text, n_tokens, label, float_model=False):
         m = O.compare(ref, ours, tokens)
         del ours
     check(label, m, float_model)
+    if not against_self:
+        return
+    llm = O.load_llama(model, n_tokens, 1, THREADS)
+    single = O.logits_for(llm, tokens)
+    del llm
+    s = O.compare(ref, single, tokens)
+    print(f"{label}: llama.cpp batch 1 vs its batch 512: KL={s['kl']:.2e} top1={s['top1']:.4f} "
+          f"decisive top1={s['top1_decisive']:.4f}; ours: KL={m['kl']:.2e} top1={m['top1']:.4f}")
+    assert m["top1"] >= s["top1"] - 0.015, label
+    assert m["kl"] <= 1.5 * s["kl"], label
 
 
 @needs_tool
@@ -123,7 +141,7 @@ def live_compare(model, text, n_tokens, label, float_model=False):
 def test_default_model_live(text):
     if not os.path.exists(text_path(text)):
         pytest.skip(f"corpus file {text} absent")
-    live_compare(MODEL, text_path(text), N_DEFAULT, f"default model, {text}")
+    live_compare(MODEL, text_path(text), N_DEFAULT, f"default model, {text}", against_self=True)
 
 
 @needs_tool
