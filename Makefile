@@ -47,6 +47,14 @@ DEPS    := $(OBJ_LIB:.o=.d)
 FLAGS_AVX2   := -mavx2 -mfma -mf16c
 FLAGS_AVX512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 
+# LZ_AVX512_EMU=1 (make test-avx512-emu): the AVX-512 kernels built against
+# SIMDe's emulation of their intrinsics (tests/emu/avx512_simde.h), so the
+# AVX-512 dispatch level runs, bit for bit, on CPUs that only have AVX2.
+ifdef LZ_AVX512_EMU
+  FLAGS_AVX512 := $(FLAGS_AVX2) -Wno-psabi -include tests/emu/avx512_simde.h
+  CFLAGS += -DLZ_AVX512_EMULATED
+endif
+
 LIB_A  := $(BUILD)/libllamazip.a
 LIB_SO := $(BUILD)/libllamazip.so
 PROG   := $(BUILD)/llama-zip
@@ -93,6 +101,9 @@ $(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_A)
 # ---------------------------------------------------------------- tests
 test: all model $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
+	@if [ "$(ARCH)" = x86_64 ] && [ -f /usr/include/simde/x86/avx512.h ]; then \
+	  $(MAKE) --no-print-directory test-avx512-emu; \
+	else echo "test-avx512-emu skipped: needs x86_64 and libsimde-dev"; fi
 	@$(MAKE) --no-print-directory test-py
 
 test-c: $(TEST_BINS)
@@ -114,6 +125,18 @@ asan:
 	$(MAKE) $(ASAN_FLAGS) all test-bins
 	$(MAKE) $(ASAN_FLAGS) test-c
 
+# The AVX-512 level on a CPU without AVX-512: the same tests (every kernel
+# against the scalar reference with memcmp; the model's logits across ISAs,
+# batch sizes and threads) with dot_avx512.c built against SIMDe's emulation.
+AVX512_EMU_FLAGS = BUILD=build-avx512emu LZ_AVX512_EMU=1
+test-avx512-emu:
+	@$(MAKE) --no-print-directory $(AVX512_EMU_FLAGS) $(LIB_A:$(BUILD)/%=build-avx512emu/%) \
+	  build-avx512emu/tests/test_quant build-avx512emu/tests/test_model
+	LLAMAZIP_CPU=avx512 build-avx512emu/tests/test_quant
+	LLAMAZIP_CPU=avx512 build-avx512emu/tests/test_model
+
+.PHONY: test-avx512-emu
+
 # ---------------------------------------------------------------- model
 model:
 	@$(PYTHON) tools/fetch_model.py
@@ -122,7 +145,7 @@ info: all model
 	$(PROG) --info
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-avx512emu
 
 -include $(DEPS)
 

@@ -57,6 +57,12 @@ const lz_cpu_features *lz_cpu_get_features(void)
 #ifdef LZ_X86
         detect_x86(&f);
 #endif
+#ifdef LZ_AVX512_EMULATED
+        /* Test build (make test-avx512-emu): the AVX-512 kernels were compiled
+         * against SIMDe's emulation and need only AVX2, so that level is
+         * offered wherever AVX2 is. */
+        if (f.avx2 && f.fma && f.f16c) f.avx512f = f.avx512dq = f.avx512bw = f.avx512vl = f.avx512vnni = 1;
+#endif
 #if defined(__aarch64__)
         f.neon = 1;
 #endif
