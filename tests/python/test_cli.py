@@ -103,6 +103,29 @@ def test_binary_corpus_file_small_overhead():
     assert len(arc) <= len(data) + 64
 
 
+def test_text_with_control_bytes_is_model_coded():
+    """Text with a few percent of NUL / backspace bytes (a terminal log like
+    Calgary's trans) still goes to the model and beats zstd -19 on it; data
+    that is mostly control bytes goes to zstd."""
+    rng = random.Random(7)
+    words = TEXT.split()
+    out = bytearray()
+    while len(out) < 1500:
+        out += rng.choice(words) + b" "
+        if rng.random() < 0.25:
+            out += b"\x00" if rng.random() < 0.7 else b"x\x08"
+    data = bytes(out)
+    bad = sum(1 for c in data if c in (0, 8)) / len(data)
+    arc = round_trip(data, "--n-ctx", "512")
+    assert n_tokens(data, "--n-ctx", "512") > 0, "not model-coded"
+    zstd = subprocess.run(["zstd", "-19", "-c"], input=data, stdout=subprocess.PIPE, check=True).stdout
+    print(f"{len(data)} bytes, {bad:.1%} control bytes: llama-zip {len(arc)}, zstd -19 {len(zstd)}")
+    assert len(arc) < len(zstd)
+    binary = bytes(rng.choice(b"\x00\x01\x02abc") for _ in range(1500))
+    round_trip(binary, "--n-ctx", "512")
+    assert n_tokens(binary, "--n-ctx", "512") == 0, "mostly-control data was model-coded"
+
+
 def test_deterministic_archive():
     data = TEXT * 2
     a = lz("--n-ctx", "48", "-c", data=data).stdout
