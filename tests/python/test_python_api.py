@@ -576,3 +576,26 @@ def test_pip_install_bundles_library(tmp_path, lz):
     lib_sha = hashlib.sha256((pkg / "libllamazip.so").read_bytes()).hexdigest()[:12]
     print(f"pip install --target: {t_pip:.1f} s; bundled libllamazip.so sha256 {lib_sha}; installed copy "
           f"gives the same {len(arc_hex) // 2}-byte archive")
+
+
+def test_sdist_carries_the_c_sources(tmp_path):
+    """`setup.py sdist` (MANIFEST.in) ships what pip needs to build
+    libllamazip from the archive: the Makefile and every tracked source."""
+    import tarfile
+    p = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert p.returncode == 0, p.stdout.decode(errors="replace")[-3000:]
+    shutil.rmtree(os.path.join(ROOT, "llama_zip.egg-info"), ignore_errors=True)
+    shutil.rmtree(os.path.join(ROOT, "python", "llama_zip.egg-info"), ignore_errors=True)
+    (sdist,) = tmp_path.glob("llama-zip-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    tracked = subprocess.run(["git", "ls-files", "src", "include", "programs", "Makefile"], cwd=ROOT,
+                             stdout=subprocess.PIPE, check=True).stdout.decode().split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    needed = [f for f in tracked if f == "Makefile" or f.endswith((".c", ".h"))]
+    missing = [f for f in needed if f not in names]
+    print(f"sdist: {len(names)} files, {len(needed)} sources needed, {len(missing)} missing")
+    assert not missing, missing
+    assert not any(n.startswith(("build/", "models/")) for n in names)
