@@ -328,7 +328,7 @@ bench-tokenizer: $(BUILD)/bench/bench_tokenizer model
 #                     qemu-user, libc6-dev-arm64-cross)
 NEON_CC   ?= aarch64-linux-gnu-gcc
 NEON_QEMU ?= qemu-aarch64
-NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c
+NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c src/common/lz_math.c
 .PHONY: neon-check
 neon-check:
 	@mkdir -p $(BUILD)/arm

@@ -280,7 +280,7 @@ static void test_attn_kernels(void **state)
     float *ea = malloc(4096 * sizeof(float)), *eb = malloc(4096 * sizeof(float));
     for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
         if (!lz_cpu_isa_available((lz_isa)isa)) continue;
-        const lz_op_kernels *kern = lz_op_kernels_get((lz_isa)isa);
+        const lz_kernels *kern = lz_kernels_get((lz_isa)isa);
         for (uint32_t n = 1; n <= N; n++) {
             const float a = lz_op_dot_f16_ref(q, k, n), b = kern->dot_f16(q, k, n);
             assert_memory_equal(&a, &b, sizeof(float));
@@ -320,7 +320,7 @@ static void test_attn_kernels(void **state)
     for (int i = 0; i < 4096; i++) up[i] = 0.5f + (float)(i % 7) * 0.25f;
     for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
         if (!lz_cpu_isa_available((lz_isa)isa)) continue;
-        const lz_op_kernels *kern = lz_op_kernels_get((lz_isa)isa);
+        const lz_kernels *kern = lz_kernels_get((lz_isa)isa);
         for (int act = 0; act < 2; act++) {
             const uint32_t stop = lz_f32_bits(0x1p62f);
             for (uint32_t bits = 0; bits < stop;) {

@@ -332,9 +332,11 @@ static void check_isa_vec_dot(lz_isa isa)
 
 static void check_isa_gemm(lz_isa isa)
 {
-    static const int64_t rows[] = { 1, 3, 8, 17 };
-    static const int64_t cols[] = { 1, 2, 4, 5, 8, 9, 13 };
-    const int64_t r0 = 2, max_rows = 17 + 2, max_cols = 13;
+    /* tile edges: rows around the 8/16-row vectors and 32-row panels,
+     * columns around the 4/8-column register tiles, and a full batch */
+    static const int64_t rows[] = { 1, 3, 8, 17, 31, 33, 77 };
+    static const int64_t cols[] = { 1, 2, 4, 5, 7, 8, 9, 13, 17, 512 };
+    const int64_t r0 = 2, max_rows = 77 + 2, max_cols = 512;
     for (size_t ti = 0; ti < LZ_ARRAY_LEN(g_weight_types); ti++) {
         const lz_type t = g_weight_types[ti];
         const lz_type at = lz_type_get(t)->vec_dot_type;
@@ -343,11 +345,14 @@ static void check_isa_gemm(lz_isa isa)
         uint8_t *w = malloc(rb * max_rows);
         uint8_t *a = lz_malloc_aligned(ab * max_cols);
         float *x = malloc(n * sizeof(float));
-        const size_t stride = 23;
+        const size_t stride = (size_t)max_rows + 3;
         float *out = malloc(stride * max_cols * sizeof(float));
         lz_vec_dot_fn fn = lz_get_vec_dot(t, isa);
         for (int r = 0; r < max_rows; r++) make_weight_row(t, n, w + r * rb, r);
         for (int c = 0; c < max_cols; c++) make_act_row(at, n, x, a + c * ab, c);
+        float *want_all = malloc((size_t)max_rows * max_cols * sizeof(float));
+        for (int64_t c = 0; c < max_cols; c++)
+            for (int64_t r = 0; r + r0 < max_rows; r++) fn(n, &want_all[c * max_rows + r], w + (r0 + r) * rb, a + c * ab);
         long checked = 0;
         for (size_t ri = 0; ri < LZ_ARRAY_LEN(rows); ri++)
             for (size_t ci = 0; ci < LZ_ARRAY_LEN(cols); ci++) {
@@ -360,8 +365,7 @@ static void check_isa_gemm(lz_isa isa)
                             assert_true(got == -12345.0f);
                             continue;
                         }
-                        float want;
-                        fn(n, &want, w + (r0 + r) * rb, a + c * ab);
+                        const float want = want_all[c * max_rows + (int64_t)r];
                         if (memcmp(&want, &got, sizeof(float)) != 0)
                             fail_msg("%s %s gemm %lldx%lld: (%zu,%lld) %.9g != vec_dot %.9g", lz_isa_name(isa),
                                      lz_type_name(t), (long long)rows[ri], (long long)cols[ci], r, (long long)c,
@@ -371,7 +375,7 @@ static void check_isa_gemm(lz_isa isa)
             }
         printf("  %-6s %-5s gemm: %4ld outputs over %zu shapes equal to vec_dot\n", lz_isa_name(isa),
                lz_type_name(t), checked, LZ_ARRAY_LEN(rows) * LZ_ARRAY_LEN(cols));
-        free(w); lz_free_aligned(a); free(x); free(out);
+        free(w); lz_free_aligned(a); free(x); free(out); free(want_all);
     }
 }
 

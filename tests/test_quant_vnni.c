@@ -50,6 +50,8 @@ static inline __m256i emu_dpwssd(__m256i src, __m256i a, __m256i b) { return _mm
 #define _mm256_dpwssd_epi32 emu_dpwssd
 #define LZ_X86_VNNI 1
 #include "quant/x86/dot_x86_body.h"
+#define LZ_GEMM_W 8
+#include "quant/x86/gemm_x86_body.h"
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -105,7 +107,7 @@ static void test_vnni_body_matches_reference(void **state)
     }
     static const lz_type types[] = { LZ_TYPE_Q8_0, LZ_TYPE_Q4_0, LZ_TYPE_Q4_1, LZ_TYPE_Q5_0, LZ_TYPE_Q5_1,
                                      LZ_TYPE_Q2_K, LZ_TYPE_Q3_K, LZ_TYPE_Q4_K, LZ_TYPE_Q5_K, LZ_TYPE_Q6_K };
-    enum { ROWS = 9, COLS = 11 };
+    enum { ROWS = 19, COLS = 11 };   /* two 8-row vectors and a tail; 4-column tiles and a tail */
     for (size_t ti = 0; ti < LZ_ARRAY_LEN(types); ti++) {
         const lz_type t = types[ti];
         const lz_type at = lz_type_get(t)->vec_dot_type;
@@ -120,9 +122,13 @@ static void test_vnni_body_matches_reference(void **state)
             for (int64_t i = 0; i < n; i++) x[i] = ((int)(rnd() % 20001) - 10000) * (c % 2 ? 1e-3f : 1e-1f);
             lz_quantize_act_row(at, x, a + c * ab, n);
         }
-        lz_vec_dot_fn ref = lz_get_vec_dot(t, LZ_ISA_SCALAR), emu = x86_vec_dot(t);
+        lz_kernels k;
+        memset(&k, 0, sizeof(k));
+        x86_fill_quant(&k);
+        lz_vec_dot_fn ref = lz_get_vec_dot(t, LZ_ISA_SCALAR), emu = k.vec_dot[t];
         assert_non_null(emu);
-        assert_int_equal(x86_gemm(t, n, w, rb, ROWS, a, ab, COLS, out, ROWS), 1);
+        assert_non_null(k.gemm[t]);
+        assert_int_equal(k.gemm[t](n, w, rb, ROWS, a, ab, COLS, out, ROWS), 1);
         int checked = 0;
         for (int r = 0; r < ROWS; r++)
             for (int c = 0; c < COLS; c++) {

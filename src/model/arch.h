@@ -15,16 +15,13 @@
 
 #include "../common/lz_common.h"
 #include "../gguf/gguf.h"
+#include "../quant/kernels.h"   /* lz_ffn_act */
 
 typedef enum {
     LZ_ROPE_NORM = 0,  /* rotate consecutive pairs (x[2i], x[2i+1]) (llama) */
     LZ_ROPE_NEOX = 1   /* rotate (x[i], x[i + n_rot/2]) (gemma, qwen2, phi3) */
 } lz_rope_type;
 
-typedef enum {
-    LZ_FFN_SILU = 0,       /* down(silu(gate) * up) */
-    LZ_FFN_GELU_TANH = 1   /* down(gelu_tanh(gate) * up) */
-} lz_ffn_act;
 
 /* Whether a tensor (or family of tensors) may / must appear. */
 typedef enum {

@@ -549,7 +549,7 @@ typedef struct {
     lz_pool *pool;
     int n_threads;
     lz_isa isa;
-    const lz_op_kernels *kern;
+    const lz_kernels *kern;
     const int32_t *tokens;
     uint32_t pos0;
     uint32_t n;            /* tokens in this sub-batch */
@@ -735,7 +735,7 @@ static void attn_task(void *arg, int task, int thread)
     const uint16_t *vc = s->vc[il] + (size_t)g * hd;
     const float *q = s->q + (size_t)b * lh->n_head * hd + (size_t)h * hd;
     float *sc = s->scores + (size_t)thread * s->n_ctx;
-    const lz_op_kernels *kern = F->kern;
+    const lz_kernels *kern = F->kern;
 
     float mx = -INFINITY;
     for (uint32_t p = lo; p <= pos; p++) {
@@ -767,8 +767,6 @@ static void run_attention(const fwd *F)
 /* ---------------------------------------------------------------- matmuls */
 
 #define MM_MAX 3
-#define MM_ROW_TILE 256
-#define MM_COL_TILE 64
 
 typedef struct {
     const lz_mat *w;
@@ -796,18 +794,16 @@ static void mm_task(void *arg, int task, int thread)
     while (t >= ms->job[ji].n_tasks) t -= ms->job[ji++].n_tasks;
     const mm_job *j = &ms->job[ji];
     const lz_mat *w = j->w;
-    const uint32_t r_end = LZ_MIN(t * j->rows_per_task + j->rows_per_task, w->n_out);
-    for (uint32_t r = t * j->rows_per_task; r < r_end; r += MM_ROW_TILE) {
-        const uint32_t nr = LZ_MIN(MM_ROW_TILE, r_end - r);
-        for (uint32_t c = 0; c < ms->n_cols; c += MM_COL_TILE) {
-            const uint32_t nc = LZ_MIN(MM_COL_TILE, ms->n_cols - c);
-            lz_gemm(w->type, ms->isa, w->n_in, w->data, w->row_bytes, r, nr, j->act + (size_t)c * j->act_bytes,
-                    j->act_bytes, nc, j->out + (size_t)c * j->out_stride + r, j->out_stride);
-        }
-    }
+    const uint32_t r0 = t * j->rows_per_task;
+    const uint32_t r_end = LZ_MIN(r0 + j->rows_per_task, w->n_out);
+    /* all columns at once: the kernel packs each panel of weight rows once
+     * and serves every token from it */
+    lz_gemm(w->type, ms->isa, w->n_in, w->data, w->row_bytes, r0, r_end - r0, j->act, j->act_bytes, ms->n_cols,
+            j->out + r0, j->out_stride);
 }
 
 typedef struct {
+    const lz_kernels *kern;
     const float *x;
     size_t x_stride;
     uint32_t n_in;
@@ -820,7 +816,7 @@ typedef struct {
 static void quant_row(const quant_job *q, uint32_t c)
 {
     for (int i = 0; i < q->n_types; i++)
-        lz_quantize_act_row(q->types[i], q->x + (size_t)c * q->x_stride, q->dst[i] + (size_t)c * q->bytes[i], q->n_in);
+        q->kern->quantize[q->types[i]](q->x + (size_t)c * q->x_stride, q->dst[i] + (size_t)c * q->bytes[i], q->n_in);
 }
 
 static void quant_task(void *arg, int task, int thread)
@@ -838,7 +834,7 @@ static void matmul(const fwd *F, const float *x, size_t x_stride, uint32_t n_col
                    float *const *out, const size_t *out_stride, int n)
 {
     lz_eval_state *s = F->s;
-    quant_job q = { x, x_stride, w[0]->n_in, { 0 }, { 0 }, { 0 }, 0 };
+    quant_job q = { F->kern, x, x_stride, w[0]->n_in, { 0 }, { 0 }, { 0 }, 0 };
     mm_set ms;
     memset(&ms, 0, sizeof(ms));
     ms.n_jobs = n;
@@ -1002,7 +998,7 @@ int lz_model_eval(const lz_model *m, lz_eval_state *s, lz_pool *pool, lz_isa isa
     F.pool = pool;
     F.n_threads = lz_pool_size(pool);
     F.isa = isa;
-    F.kern = lz_op_kernels_get(isa);
+    F.kern = lz_kernels_get(isa);
     for (uint32_t done = 0; done < n;) {
         const uint32_t nb = LZ_MIN(n - done, s->max_batch);
         const int last_batch = done + nb == n;

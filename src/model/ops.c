@@ -67,52 +67,6 @@ void lz_op_store_f16(uint16_t *dst, const float *src, uint32_t n)
     for (uint32_t i = 0; i < n; i++) dst[i] = lz_f32_to_f16(src[i]);
 }
 
-float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n)
-{
-    float acc[32] = { 0 };
-    for (uint32_t i = 0; i < n; i++) acc[i % 32] = acc[i % 32] + q[i] * lz_f16_to_f32(k[i]);
-    for (int h = 16; h >= 1; h /= 2)
-        for (int i = 0; i < h; i++) acc[i] = acc[i] + acc[i + h];
-    return acc[0];
-}
-
-void lz_op_exp_sum_ref(float *x, uint32_t n, float max, double *sum)
-{
-    double s = *sum;
-    for (uint32_t j = 0; j < n; j++) {
-        x[j] = lz_expf(x[j] - max);
-        s += (double)x[j];
-    }
-    *sum = s;
-}
-
-void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n)
-{
-    for (uint32_t j = 0; j < n_rows; j++)
-        for (uint32_t i = 0; i < n; i++) y[i] = y[i] + w[j] * lz_f16_to_f32(v[(size_t)j * stride + i]);
-}
-
-static const lz_op_kernels g_ref = { lz_op_dot_f16_ref, lz_op_exp_sum_ref, lz_op_wsum_f16_ref, lz_op_gated_act };
-
-const lz_op_kernels *lz_op_kernels_get(lz_isa isa)
-{
-#ifdef LZ_MODEL_X86
-    if ((isa == LZ_ISA_AVX2 || isa == LZ_ISA_AVX512) && lz_cpu_isa_available(LZ_ISA_AVX2))
-        return lz_op_kernels_avx2();
-#endif
-    (void)isa;
-    return &g_ref;
-}
-
-void lz_op_gated_act(float *gate, const float *up, uint32_t n, lz_ffn_act act)
-{
-    if (act == LZ_FFN_GELU_TANH) {
-        for (uint32_t i = 0; i < n; i++) gate[i] = lz_gelu_tanhf(gate[i]) * up[i];
-    } else {
-        for (uint32_t i = 0; i < n; i++) gate[i] = lz_siluf(gate[i]) * up[i];
-    }
-}
-
 void lz_op_softcap(float *x, uint32_t n, float cap)
 {
     const float inv = 1.0f / cap;

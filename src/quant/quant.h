@@ -67,16 +67,19 @@ size_t lz_row_size(lz_type type, int64_t n);
 /* Scalar reference dequantization of n elements (n % block_size == 0). */
 void lz_dequantize_row(lz_type type, const void *src, float *dst, int64_t n);
 
-/* Convert an f32 activation row into `act_type` (Q8_0, Q8_1, Q8_K or F32).
- * Scalar reference only: it is O(n) and not worth a SIMD copy.
- * dst must hold lz_row_size(act_type, n) bytes. */
+/* Convert an f32 activation row into `act_type` (Q8_0, Q8_1, Q8_K or F32):
+ * the scalar reference. dst must hold lz_row_size(act_type, n) bytes. */
 void lz_quantize_act_row(lz_type act_type, const float *x, void *dst, int64_t n);
+
+/* The same bytes, computed by the kernels of level `isa`. */
+void lz_quantize_act_row_isa(lz_type act_type, lz_isa isa, const float *x, void *dst, int64_t n);
 
 /* One dot product: *out = w_row . act_row, n elements. */
 typedef void (*lz_vec_dot_fn)(int64_t n, float *out, const void *w_row, const void *act_row);
 
 /* The kernel for weight type `type` at level `isa` (falls back to the
- * nearest lower level that has one; never NULL for weight types). */
+ * nearest lower level that has one; never NULL for weight types).
+ * kernels.h has the whole table of a level. */
 lz_vec_dot_fn lz_get_vec_dot(lz_type type, lz_isa isa);
 
 /*

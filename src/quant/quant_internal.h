@@ -70,33 +70,23 @@ static inline void lz_k3_scales(const uint8_t *b, int8_t out[16])
     }
 }
 
-/*
- * ISA hooks. Each returns NULL / 0 for what it does not implement; the
- * dispatcher then falls back to the next lower level.
- *   *_vec_dot(type): the kernel for a weight type.
- *   *_gemm(...): a tiled product for the types it covers; returns 1 when it
- *   computed everything, 0 when the caller must loop vec_dot instead.
- */
-typedef int (*lz_gemm_fn)(lz_type type, int64_t n,
-                          const uint8_t *w, size_t row_bytes, int64_t n_rows,
-                          const uint8_t *act, size_t act_bytes, int64_t n_cols,
-                          float *out, size_t out_stride);
+/* Quantizers of the activation types (the reference, by activation type). */
+void lz_quantize_q8_0_ref(const float *x, void *dst, int64_t n);
+void lz_quantize_q8_1_ref(const float *x, void *dst, int64_t n);
+void lz_quantize_q8_k_ref(const float *x, void *dst, int64_t n);
+void lz_quantize_f32_ref(const float *x, void *dst, int64_t n);
 
+/* The fill functions of the kernel table's levels (kernels.c): each sets
+ * the entries its level implements. */
+struct lz_kernels;
+void lz_kernels_fill_ref(struct lz_kernels *k);
 #if defined(LZ_BUILD_X86_SIMD)
-lz_vec_dot_fn lz_quant_avx2_vec_dot(lz_type type);
-int lz_quant_avx2_gemm(lz_type type, int64_t n,
-                       const uint8_t *w, size_t row_bytes, int64_t n_rows,
-                       const uint8_t *act, size_t act_bytes, int64_t n_cols,
-                       float *out, size_t out_stride);
-lz_vec_dot_fn lz_quant_avx512_vec_dot(lz_type type);
-int lz_quant_avx512_gemm(lz_type type, int64_t n,
-                         const uint8_t *w, size_t row_bytes, int64_t n_rows,
-                         const uint8_t *act, size_t act_bytes, int64_t n_cols,
-                         float *out, size_t out_stride);
+void lz_kernels_fill_avx2(struct lz_kernels *k);
+void lz_kernels_fill_avx512(struct lz_kernels *k);
+void lz_ops_fill_avx2(struct lz_kernels *k);   /* x86/ops_avx2.c: the float kernels */
 #endif
-
 #if defined(LZ_BUILD_ARM_SIMD)
-lz_vec_dot_fn lz_quant_neon_vec_dot(lz_type type);
+void lz_kernels_fill_neon(struct lz_kernels *k);
 #endif
 
 #endif /* LZ_QUANT_INTERNAL_H */

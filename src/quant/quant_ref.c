@@ -329,14 +329,19 @@ static void quantize_q8_k(const float *x, lz_block_q8_k *y, int64_t nb)
     }
 }
 
+void lz_quantize_q8_0_ref(const float *x, void *dst, int64_t n) { quantize_q8_0(x, dst, n / LZ_QK); }
+void lz_quantize_q8_1_ref(const float *x, void *dst, int64_t n) { quantize_q8_1(x, dst, n / LZ_QK); }
+void lz_quantize_q8_k_ref(const float *x, void *dst, int64_t n) { quantize_q8_k(x, dst, n / LZ_QK_K); }
+void lz_quantize_f32_ref(const float *x, void *dst, int64_t n) { memcpy(dst, x, (size_t)n * sizeof(float)); }
+
 void lz_quantize_act_row(lz_type act_type, const float *x, void *dst, int64_t n)
 {
     if (n <= 0) return;
     switch (act_type) {
-    case LZ_TYPE_F32: memcpy(dst, x, (size_t)n * sizeof(float)); break;
-    case LZ_TYPE_Q8_0: quantize_q8_0(x, dst, n / LZ_QK); break;
-    case LZ_TYPE_Q8_1: quantize_q8_1(x, dst, n / LZ_QK); break;
-    case LZ_TYPE_Q8_K: quantize_q8_k(x, dst, n / LZ_QK_K); break;
+    case LZ_TYPE_F32: lz_quantize_f32_ref(x, dst, n); break;
+    case LZ_TYPE_Q8_0: lz_quantize_q8_0_ref(x, dst, n); break;
+    case LZ_TYPE_Q8_1: lz_quantize_q8_1_ref(x, dst, n); break;
+    case LZ_TYPE_Q8_K: lz_quantize_q8_k_ref(x, dst, n); break;
     default: break;
     }
 }

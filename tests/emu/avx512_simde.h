@@ -19,7 +19,7 @@
 #include <simde/x86/avx512.h>
 #include <simde/x86/f16c.h>
 
-/* SIMDe 0.7.4 lacks three of the intrinsics the kernels use; each is two
+/* SIMDe 0.7.4 lacks four of the intrinsics the kernels use; each is two
  * 256-bit halves of the AVX2 / F16C operation, as Intel defines them. */
 static inline simde__m512 lz_emu_mm512_cvtph_ps(simde__m256i a)
 {
@@ -44,6 +44,17 @@ static inline simde__m256 lz_emu_mm512_extractf32x8_ps(simde__m512 a, int imm)
     return simde__m512_to_private(a).m256[imm & 1];
 }
 
+static inline simde__m512 lz_emu_mm512_cvtepi32_ps(simde__m512i a)
+{
+    simde__m512i_private a_ = simde__m512i_to_private(a);
+    simde__m512_private r;
+    r.m256[0] = simde_mm256_cvtepi32_ps(a_.m256i[0]);
+    r.m256[1] = simde_mm256_cvtepi32_ps(a_.m256i[1]);
+    return simde__m512_from_private(r);
+}
+
+#undef _mm512_cvtepi32_ps
+#define _mm512_cvtepi32_ps(a) lz_emu_mm512_cvtepi32_ps(a)
 #undef _mm512_cvtph_ps
 #undef _mm512_cvtepu16_epi32
 #undef _mm512_extractf32x8_ps

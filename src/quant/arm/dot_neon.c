@@ -16,6 +16,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
+#include "quant/kernels.h"
 #include "quant/quant_internal.h"
 #include "common/f16.h"
 #include "common/lz_common.h"
@@ -327,22 +328,17 @@ static void vec_dot_f32(int64_t n, float *out, const void *w, const void *a) { v
 static void vec_dot_f16(int64_t n, float *out, const void *w, const void *a) { vec_dot_float(n, out, w, a, load4_f16, scalar_f16); }
 static void vec_dot_bf16(int64_t n, float *out, const void *w, const void *a) { vec_dot_float(n, out, w, a, load4_bf16, scalar_bf16); }
 
-lz_vec_dot_fn lz_quant_neon_vec_dot(lz_type type)
+void lz_kernels_fill_neon(lz_kernels *k)
 {
-    switch (type) {
-    case LZ_TYPE_F32: return vec_dot_f32;
-    case LZ_TYPE_F16: return vec_dot_f16;
-    case LZ_TYPE_BF16: return vec_dot_bf16;
-    case LZ_TYPE_Q8_0: return vec_dot_q8_0;
-    case LZ_TYPE_Q4_0: return vec_dot_q4_0;
-    case LZ_TYPE_Q5_0: return vec_dot_q5_0;
-    case LZ_TYPE_Q4_1: return vec_dot_q4_1;
-    case LZ_TYPE_Q5_1: return vec_dot_q5_1;
-    case LZ_TYPE_Q2_K: return vec_dot_q2_k;
-    case LZ_TYPE_Q3_K: return vec_dot_q3_k;
-    case LZ_TYPE_Q4_K: return vec_dot_q4_k;
-    case LZ_TYPE_Q5_K: return vec_dot_q5_k;
-    case LZ_TYPE_Q6_K: return vec_dot_q6_k;
-    default: return NULL;
-    }
+    static const struct {
+        lz_type type;
+        lz_vec_dot_fn dot;
+    } rows[] = {
+        { LZ_TYPE_F32, vec_dot_f32 },   { LZ_TYPE_F16, vec_dot_f16 },   { LZ_TYPE_BF16, vec_dot_bf16 },
+        { LZ_TYPE_Q8_0, vec_dot_q8_0 }, { LZ_TYPE_Q4_0, vec_dot_q4_0 }, { LZ_TYPE_Q5_0, vec_dot_q5_0 },
+        { LZ_TYPE_Q4_1, vec_dot_q4_1 }, { LZ_TYPE_Q5_1, vec_dot_q5_1 }, { LZ_TYPE_Q2_K, vec_dot_q2_k },
+        { LZ_TYPE_Q3_K, vec_dot_q3_k }, { LZ_TYPE_Q4_K, vec_dot_q4_k }, { LZ_TYPE_Q5_K, vec_dot_q5_k },
+        { LZ_TYPE_Q6_K, vec_dot_q6_k },
+    };
+    for (size_t i = 0; i < LZ_ARRAY_LEN(rows); i++) k->vec_dot[rows[i].type] = rows[i].dot;
 }

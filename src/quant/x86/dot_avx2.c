@@ -5,11 +5,11 @@
  */
 #define LZ_X86_VNNI 0
 #include "dot_x86_body.h"
+#define LZ_GEMM_W 8
+#include "gemm_x86_body.h"
 
-lz_vec_dot_fn lz_quant_avx2_vec_dot(lz_type type) { return x86_vec_dot(type); }
-
-int lz_quant_avx2_gemm(lz_type type, int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows,
-                       const uint8_t *act, size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)
+void lz_kernels_fill_avx2(lz_kernels *k)
 {
-    return x86_gemm(type, n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride);
+    x86_fill_quant(k);
+    lz_ops_fill_avx2(k);
 }

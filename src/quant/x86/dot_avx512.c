@@ -12,6 +12,8 @@
  */
 #define LZ_X86_VNNI 1
 #include "dot_x86_body.h"
+#define LZ_GEMM_W 16
+#include "gemm_x86_body.h"
 
 INLINE __m512 load16_f32(const uint8_t *w, int64_t i) { return _mm512_loadu_ps((const float *)w + i); }
 INLINE __m512 load16_f16(const uint8_t *w, int64_t i) { return _mm512_cvtph_ps(loadu256(w + 2 * i)); }
@@ -50,21 +52,12 @@ static void vec_dot_f32_512(int64_t n, float *out, const void *w, const void *a)
 static void vec_dot_f16_512(int64_t n, float *out, const void *w, const void *a) { vec_dot_float512(n, out, w, a, load16_f16, scalar_f16); }
 static void vec_dot_bf16_512(int64_t n, float *out, const void *w, const void *a) { vec_dot_float512(n, out, w, a, load16_bf16, scalar_bf16); }
 
-static int has_vnni(void) { return lz_cpu_get_features()->avx512vnni; }
-
-lz_vec_dot_fn lz_quant_avx512_vec_dot(lz_type type)
+/* The float types at 512 bits; the quantized ones only with VNNI (without
+ * it the AVX2 level's kernels, inherited, are as fast). */
+void lz_kernels_fill_avx512(lz_kernels *k)
 {
-    switch (type) {
-    case LZ_TYPE_F32: return vec_dot_f32_512;
-    case LZ_TYPE_F16: return vec_dot_f16_512;
-    case LZ_TYPE_BF16: return vec_dot_bf16_512;
-    default: return has_vnni() ? x86_vec_dot(type) : NULL;
-    }
-}
-
-int lz_quant_avx512_gemm(lz_type type, int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows,
-                         const uint8_t *act, size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)
-{
-    if (!has_vnni()) return 0;
-    return x86_gemm(type, n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride);
+    k->vec_dot[LZ_TYPE_F32] = vec_dot_f32_512;
+    k->vec_dot[LZ_TYPE_F16] = vec_dot_f16_512;
+    k->vec_dot[LZ_TYPE_BF16] = vec_dot_bf16_512;
+    if (lz_cpu_get_features()->avx512vnni) x86_fill_quant(k);
 }

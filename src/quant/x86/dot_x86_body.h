@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quant/kernels.h"
 #include "quant/quant_internal.h"
 #include "common/f16.h"
 #include "common/lz_common.h"
@@ -481,9 +482,9 @@ INLINE __m256 load_w_bf16(const uint8_t *w, int64_t i)
 typedef __m256 (*load_w_fn)(const uint8_t *w, int64_t i);
 typedef float (*scalar_w_fn)(const uint8_t *w, int64_t i);
 
-static float scalar_f32(const uint8_t *w, int64_t i) { float f; memcpy(&f, w + 4 * i, 4); return f; }
-static float scalar_f16(const uint8_t *w, int64_t i) { return h2f(lz_rd16(w + 2 * i)); }
-static float scalar_bf16(const uint8_t *w, int64_t i) { return lz_f32_from_bits((uint32_t)lz_rd16(w + 2 * i) << 16); }
+__attribute__((unused)) static float scalar_f32(const uint8_t *w, int64_t i) { float f; memcpy(&f, w + 4 * i, 4); return f; }
+__attribute__((unused)) static float scalar_f16(const uint8_t *w, int64_t i) { return h2f(lz_rd16(w + 2 * i)); }
+__attribute__((unused)) static float scalar_bf16(const uint8_t *w, int64_t i) { return lz_f32_from_bits((uint32_t)lz_rd16(w + 2 * i) << 16); }
 
 /* acc[i % 32] += w_i * x_i: vector k holds lanes 8k .. 8k + 7. */
 INLINE void vec_dot_float(int64_t n, float *out, const void *w, const void *a, load_w_fn load, scalar_w_fn scalar)
@@ -508,194 +509,9 @@ INLINE void vec_dot_float(int64_t n, float *out, const void *w, const void *a, l
     *out = reduce8_ps(acc[0]);                /* h = 4, 2, 1 */
 }
 
+#if !LZ_X86_VNNI   /* the AVX-512 level has 512-bit ones */
 static void vec_dot_f32(int64_t n, float *out, const void *w, const void *a) { vec_dot_float(n, out, w, a, load_w_f32, scalar_f32); }
 static void vec_dot_f16(int64_t n, float *out, const void *w, const void *a) { vec_dot_float(n, out, w, a, load_w_f16, scalar_f16); }
 static void vec_dot_bf16(int64_t n, float *out, const void *w, const void *a) { vec_dot_float(n, out, w, a, load_w_bf16, scalar_bf16); }
+#endif
 
-static lz_vec_dot_fn x86_vec_dot(lz_type type)
-{
-    switch (type) {
-    case LZ_TYPE_F32: return vec_dot_f32;
-    case LZ_TYPE_F16: return vec_dot_f16;
-    case LZ_TYPE_BF16: return vec_dot_bf16;
-    case LZ_TYPE_Q8_0: return vec_dot_q8_0;
-    case LZ_TYPE_Q4_0: return vec_dot_q4_0;
-    case LZ_TYPE_Q5_0: return vec_dot_q5_0;
-    case LZ_TYPE_Q4_1: return vec_dot_q4_1;
-    case LZ_TYPE_Q5_1: return vec_dot_q5_1;
-    case LZ_TYPE_Q2_K: return vec_dot_q2_k;
-    case LZ_TYPE_Q3_K: return vec_dot_q3_k;
-    case LZ_TYPE_Q4_K: return vec_dot_q4_k;
-    case LZ_TYPE_Q5_K: return vec_dot_q5_k;
-    case LZ_TYPE_Q6_K: return vec_dot_q6_k;
-    default: return NULL;
-    }
-}
-
-/* ------------------------------------------------------------ gemm */
-
-/*
- * Tiles of 1 weight row x 8 activation columns: each weight block is loaded
- * and unpacked once and used for the 8 columns, and lane c of every vector
- * belongs to column c, which accumulates its own acc[b % 8] exactly as
- * vec_dot does. The activation scales of a column tile are converted to f32
- * once. A partial tile (n_cols % 8) repeats its last column in the unused
- * lanes and does not store them.
- */
-#define TILE_COLS 8
-
-typedef struct {
-    const uint8_t *a[TILE_COLS];
-    int n;            /* real columns */
-    float *d;         /* [block][TILE_COLS] activation scale d_a */
-    float *s;         /* [block][TILE_COLS] Q8_1 s_a (has_min types) */
-    int32_t *asum;    /* [block][TILE_COLS] sum of the block's activations */
-} col_tile;
-
-static void tile_columns(col_tile *ct, const uint8_t *act, size_t act_bytes, int64_t c0, int64_t n_cols)
-{
-    ct->n = (int)LZ_MIN((int64_t)TILE_COLS, n_cols - c0);
-    for (int c = 0; c < TILE_COLS; c++) ct->a[c] = act + (size_t)(c0 + LZ_MIN(c, ct->n - 1)) * act_bytes;
-}
-
-INLINE void store_tile(__m256 v, const col_tile *ct, float *out, size_t out_stride)
-{
-    float lanes[TILE_COLS];
-    _mm256_storeu_ps(lanes, v);
-    for (int c = 0; c < ct->n; c++) out[(size_t)c * out_stride] = lanes[c];
-}
-
-INLINE __m256 gemm_row_b32(const uint8_t *wrow, int64_t nb, const col_tile *ct, b32_layout L)
-{
-    __m256 acc[LZ_QACC];
-    for (int i = 0; i < LZ_QACC; i++) acc[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *bw = wrow + b * L.wsize;
-        const __m256i wq = L.unpack(bw);
-        const size_t aoff = (size_t)b * L.asize + L.aqs;
-        __m256i s[TILE_COLS];
-        if (L.is_signed) {
-            const __m256i wabs = _mm256_abs_epi8(wq);
-#pragma GCC unroll 8
-            for (int c = 0; c < TILE_COLS; c++) s[c] = dot_s8_split(wabs, wq, loadu256(ct->a[c] + aoff));
-        } else {   /* unsigned values: the offset comes off the column sums below */
-#pragma GCC unroll 8
-            for (int c = 0; c < TILE_COLS; c++)
-                s[c] = dot_u8(wq, loadu256(ct->a[c] + aoff));
-        }
-        __m256i isum_i = reduce8_epi32(s);
-        if (L.offset)
-            isum_i = _mm256_sub_epi32(isum_i, _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)(ct->asum + b * TILE_COLS)),
-                                                                 _mm256_set1_epi32(L.offset)));
-        const __m256 isum = _mm256_cvtepi32_ps(isum_i);
-        const __m256 d = _mm256_mul_ps(_mm256_set1_ps(h2f(lz_rd16(bw))), _mm256_loadu_ps(ct->d + b * TILE_COLS));
-        __m256 v = _mm256_mul_ps(d, isum);
-        if (L.has_min)
-            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_set1_ps(h2f(lz_rd16(bw + 2))), _mm256_loadu_ps(ct->s + b * TILE_COLS)));
-        acc[b % LZ_QACC] = _mm256_add_ps(acc[b % LZ_QACC], v);
-    }
-    return reduce_acc8(acc);
-}
-
-INLINE __m256 gemm_row_k(const uint8_t *wrow, int64_t nb, const col_tile *ct, k_layout L)
-{
-    __m256 acc[LZ_QACC];
-    for (int i = 0; i < LZ_QACC; i++) acc[i] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *bw = wrow + b * L.wsize;
-        const size_t aoff = (size_t)b * Q8K_SIZE;
-        kblock kb;
-        L.unpack(bw, &kb);
-        /* group-outer, column-inner: u[g] and sc[g] stay in registers */
-        __m256i s[TILE_COLS], m[TILE_COLS];
-#pragma GCC unroll 8
-        for (int c = 0; c < TILE_COLS; c++) s[c] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int g = 0; g < 8; g++)
-#pragma GCC unroll 8
-            for (int c = 0; c < TILE_COLS; c++)
-                s[c] = acc_u8_scaled(s[c], kb.u[g], loadu256(ct->a[c] + aoff + Q8K_QS + 32 * g), kb.sc[g]);
-#pragma GCC unroll 8
-        for (int c = 0; c < TILE_COLS; c++) {
-            m[c] = _mm256_madd_epi16(loadu256(ct->a[c] + aoff + Q8K_BSUMS), kb.coef);
-            if (L.mode == KMODE_OFFSET) s[c] = _mm256_sub_epi32(s[c], _mm256_slli_epi32(m[c], L.shift));
-        }
-        const __m256i isum = reduce8_epi32(s);
-        const __m256i msum = L.mode == KMODE_MIN ? reduce8_epi32(m) : _mm256_setzero_si256();
-        const __m256 dmin = L.mode == KMODE_MIN ? _mm256_set1_ps(h2f(lz_rd16(bw + L.dmin_off))) : _mm256_setzero_ps();
-        const __m256 v = k_block_v(_mm256_loadu_ps(ct->d + b * TILE_COLS), _mm256_set1_ps(h2f(lz_rd16(bw + L.d_off))),
-                                   dmin, isum, msum, L);
-        acc[b % LZ_QACC] = _mm256_add_ps(acc[b % LZ_QACC], v);
-    }
-    return reduce_acc8(acc);
-}
-
-/* Scratch for the per-tile activation scales and sums; 0 when it cannot be had. */
-static int tile_scratch(col_tile *ct, int64_t nb)
-{
-    ct->d = lz_malloc_aligned((size_t)nb * TILE_COLS * 3 * sizeof(float));
-    if (!ct->d) return 0;
-    ct->s = ct->d + nb * TILE_COLS;
-    ct->asum = (int32_t *)(ct->s + nb * TILE_COLS);
-    return 1;
-}
-
-INLINE int gemm_b32(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,
-                    size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, b32_layout L)
-{
-    const int64_t nb = n / LZ_QK;
-    col_tile ct;
-    if (!tile_scratch(&ct, nb)) return 0;
-    for (int64_t c0 = 0; c0 < n_cols; c0 += TILE_COLS) {
-        tile_columns(&ct, act, act_bytes, c0, n_cols);
-        for (int64_t b = 0; b < nb; b++)
-            for (int c = 0; c < TILE_COLS; c++) {
-                const uint8_t *ba = ct.a[c] + (size_t)b * L.asize;
-                ct.d[b * TILE_COLS + c] = h2f(lz_rd16(ba));
-                ct.s[b * TILE_COLS + c] = L.has_min ? h2f(lz_rd16(ba + 2)) : 0.0f;
-                int32_t sum = 0;
-                for (int j = 0; j < LZ_QK; j++) sum += (int8_t)ba[L.aqs + j];
-                ct.asum[b * TILE_COLS + c] = sum;
-            }
-        for (int64_t r = 0; r < n_rows; r++)
-            store_tile(gemm_row_b32(w + (size_t)r * row_bytes, nb, &ct, L), &ct, out + (size_t)c0 * out_stride + r, out_stride);
-    }
-    lz_free_aligned(ct.d);
-    return 1;
-}
-
-INLINE int gemm_k(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,
-                  size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, k_layout L)
-{
-    const int64_t nb = n / LZ_QK_K;
-    col_tile ct;
-    if (!tile_scratch(&ct, nb)) return 0;
-    for (int64_t c0 = 0; c0 < n_cols; c0 += TILE_COLS) {
-        tile_columns(&ct, act, act_bytes, c0, n_cols);
-        for (int64_t b = 0; b < nb; b++)
-            for (int c = 0; c < TILE_COLS; c++) memcpy(&ct.d[b * TILE_COLS + c], ct.a[c] + (size_t)b * Q8K_SIZE, sizeof(float));
-        for (int64_t r = 0; r < n_rows; r++)
-            store_tile(gemm_row_k(w + (size_t)r * row_bytes, nb, &ct, L), &ct, out + (size_t)c0 * out_stride + r, out_stride);
-    }
-    lz_free_aligned(ct.d);
-    return 1;
-}
-
-static int x86_gemm(lz_type type, int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows,
-                    const uint8_t *act, size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)
-{
-    if (n_cols < 2) return 0;   /* one column: vec_dot streams faster */
-    switch (type) {
-    case LZ_TYPE_Q8_0: return gemm_b32(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, L_Q8_0);
-    case LZ_TYPE_Q4_0: return gemm_b32(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, L_Q4_0);
-    case LZ_TYPE_Q5_0: return gemm_b32(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, L_Q5_0);
-    case LZ_TYPE_Q4_1: return gemm_b32(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, L_Q4_1);
-    case LZ_TYPE_Q5_1: return gemm_b32(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, L_Q5_1);
-    case LZ_TYPE_Q2_K: return gemm_k(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, K_Q2);
-    case LZ_TYPE_Q3_K: return gemm_k(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, K_Q3);
-    case LZ_TYPE_Q4_K: return gemm_k(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, K_Q4);
-    case LZ_TYPE_Q5_K: return gemm_k(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, K_Q5);
-    case LZ_TYPE_Q6_K: return gemm_k(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, K_Q6);
-    default: return 0;
-    }
-}

@@ -1,32 +1,29 @@
 /*
- * ops_x86.c - AVX2/F16C versions of the attention kernels of ops.c.
+ * ops_avx2.c - AVX2/F16C versions of the forward pass's float kernels
+ * (ops_ref.c): the attention's f16 dot product, exponentials and weighted
+ * V sum, and the gated activations.
  *
  * Same operations as the scalar reference in the same order: four __m256
  * accumulators holding the reference's acc[0..31] (element i goes to lane
  * i % 32), multiply then add (never FMA), f16 widened exactly by VCVTPH2PS,
  * and the reference's halving reduction pair by pair.
- * The functions carry a target attribute instead of per-file flags, so this
- * file builds with the common flags and only runs where lz_cpu_isa_available
- * says AVX2 (with F16C) is present.
+ * Built with the AVX2 flags (Makefile, *_avx2.c); FMA never used.
  */
-#include "ops.h"
-
-#ifdef LZ_MODEL_X86
-
 #include <immintrin.h>
 #include <string.h>
 
-#include "../common/f16.h"
+#include "common/f16.h"
+#include "quant/kernels.h"
+#include "quant/quant_internal.h"
 
-#define LZ_TARGET_AVX2 __attribute__((target("avx2,f16c")))
 
-LZ_TARGET_AVX2 static inline __m256 load_f16(const uint16_t *k)
+static inline __m256 load_f16(const uint16_t *k)
 {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)k));
 }
 
 /* Lanes 0..31 of the reference live in a[0..3] (a[v] = lanes 8v..8v+7). */
-LZ_TARGET_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, uint32_t n)
+static float dot_f16_avx2(const float *q, const uint16_t *k, uint32_t n)
 {
     __m256 a[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
     uint32_t i = 0;
@@ -62,7 +59,7 @@ LZ_TARGET_AVX2 static float dot_f16_avx2(const float *q, const uint16_t *k, uint
  * 2^k, which is normal for -126 <= k <= 127). tests/test_model.c compares
  * it, and the tanh/GELU/SiLU built on it, with lz_math.c.
  */
-LZ_TARGET_AVX2 static __m256 exp_core_avx2(__m256 x)
+static __m256 exp_core_avx2(__m256 x)
 {
     const __m256 log2e = _mm256_set1_ps(1.44269504088896341f);
     const __m256 ln2_hi = _mm256_set1_ps(0.693145751953125f);
@@ -87,13 +84,13 @@ LZ_TARGET_AVX2 static __m256 exp_core_avx2(__m256 x)
 }
 
 /* Arguments below -87.33654 give 0, as lz_expf does. */
-LZ_TARGET_AVX2 static __m256 exp_nonpos_avx2(__m256 x)
+static __m256 exp_nonpos_avx2(__m256 x)
 {
     const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ);
     return _mm256_andnot_ps(under, exp_core_avx2(x));
 }
 
-LZ_TARGET_AVX2 static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
+static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
 {
     double s = *sum;
     const __m256 mv = _mm256_set1_ps(max);
@@ -112,7 +109,7 @@ LZ_TARGET_AVX2 static void exp_sum_avx2(float *x, uint32_t n, float max, double 
 }
 
 /* Blocks of 64 outputs stay in 8 registers while the rows stream past. */
-LZ_TARGET_AVX2 static void wsum_f16_avx2(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows,
+static void wsum_f16_avx2(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows,
                                          uint32_t n)
 {
     uint32_t i = 0;
@@ -137,7 +134,7 @@ LZ_TARGET_AVX2 static void wsum_f16_avx2(float *y, const float *w, const uint16_
 
 /* lz_tanhf: odd Taylor series below 1/16, 1 - 2/(e^(2|x|) + 1) up to 9, +-1
  * beyond; the sign restored as lz_tanhf does (x < 0 ? -t : t). */
-LZ_TARGET_AVX2 static __m256 tanh_avx2(__m256 x)
+static __m256 tanh_avx2(__m256 x)
 {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -157,7 +154,7 @@ LZ_TARGET_AVX2 static __m256 tanh_avx2(__m256 x)
     return _mm256_blendv_ps(t, _mm256_set1_ps(-1.0f), _mm256_cmp_ps(x, _mm256_set1_ps(-9.0f), _CMP_LT_OQ));
 }
 
-LZ_TARGET_AVX2 static void gated_act_avx2(float *gate, const float *up, uint32_t n, lz_ffn_act act)
+static void gated_act_avx2(float *gate, const float *up, uint32_t n, lz_ffn_act act)
 {
     uint32_t i = 0;
     if (act == LZ_FFN_GELU_TANH) {
@@ -190,12 +187,10 @@ LZ_TARGET_AVX2 static void gated_act_avx2(float *gate, const float *up, uint32_t
     if (i < n) lz_op_gated_act(gate + i, up + i, n - i, act);
 }
 
-static const lz_op_kernels g_avx2 = { dot_f16_avx2, exp_sum_avx2, wsum_f16_avx2, gated_act_avx2 };
-
-const lz_op_kernels *lz_op_kernels_avx2(void) { return &g_avx2; }
-
-#else
-
-typedef int lz_ops_x86_unused; /* ISO C forbids an empty translation unit */
-
-#endif
+void lz_ops_fill_avx2(lz_kernels *k)
+{
+    k->dot_f16 = dot_f16_avx2;
+    k->exp_sum = exp_sum_avx2;
+    k->wsum_f16 = wsum_f16_avx2;
+    k->gated_act = gated_act_avx2;
+}
