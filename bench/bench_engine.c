@@ -20,6 +20,13 @@
 #include "gguf/gguf.h"
 #include "model/model.h"
 
+static double cpu_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 static double now(void)
 {
     struct timespec t;
@@ -68,7 +75,7 @@ int main(int argc, char **argv)
         x = x * 1664525u + 1013904223u;
         tok[i] = i == 0 ? 2 : (int32_t)((x >> 8) % hp->n_vocab);
     }
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     for (uint32_t p = 0; p < n_tok; p += batch) {
         const uint32_t k = n_tok - p < batch ? n_tok - p : batch;
         if (lz_model_eval(m, s, pool, isa, tok + p, k, p, logits, 0, &err)) {
@@ -76,15 +83,16 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    const double t_batch = now() - t0;
+    const double t_batch = now() - t0, c_batch = cpu_now() - c0;
     t0 = now();
+    c0 = cpu_now();
     for (uint32_t i = 0; i < steps; i++) {
         if (lz_model_eval(m, s, pool, isa, tok + n_tok + i, 1, n_tok + i, logits, 1, &err)) {
             fprintf(stderr, "bench_engine: %s\n", err.msg);
             return 1;
         }
     }
-    const double t_step = now() - t0;
+    const double t_step = now() - t0, c_step = cpu_now() - c0;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("llama-zip engine (%s, %d threads, isa %s)\n", hp->arch, threads, lz_isa_name(isa));
@@ -92,6 +100,8 @@ int main(int argc, char **argv)
            n_tok / t_batch);
     printf("  single steps: %u tokens after %u of context: %.2f s = %.1f tokens/s (%.1f ms/token)\n", steps, n_tok,
            t_step, steps / t_step, 1e3 * t_step / steps);
+    printf("  cpu time    : batched %.2f s (%.2f ms/token), single steps %.2f s (%.2f ms/token)\n", c_batch,
+           1e3 * c_batch / n_tok, c_step, steps ? 1e3 * c_step / steps : 0.0);
     printf("  peak RSS    : %.0f MiB\n", ru.ru_maxrss / 1024.0);
     free(tok);
     free(logits);

@@ -21,6 +21,7 @@
 #include "common/f16.h"
 #include "common/lz_common.h"
 #include "quant/quant.h"
+#include "quant/kernels.h"
 #include "quant/blocks.h"
 
 /* ------------------------------------------------------------------ data */
@@ -184,6 +185,65 @@ static void test_traits(void **state)
 
 /* -------------------------------------------------- activation quantizers */
 
+static const lz_isa g_isas[] = { LZ_ISA_AVX2, LZ_ISA_AVX512, LZ_ISA_NEON };
+
+/* Inputs that probe every rounding decision of the quantizers: exact
+ * halves after scaling, ties of the largest |x| with either sign, zeros of
+ * both signs, NaN, infinities, subnormals, huge and tiny scales. */
+static void make_quant_input(float *x, int n, int variant)
+{
+    switch (variant % 8) {
+    case 0: for (int i = 0; i < n; i++) x[i] = rnd_normalish(); break;
+    case 1: /* amax 127: id = 1, so k + 0.5 are exact ties */
+        for (int i = 0; i < n; i++) x[i] = (float)((int)((uint32_t)rnd() % 255) - 127) + (((uint32_t)rnd() & 1) ? 0.5f : 0.0f);
+        x[0] = (variant & 8) ? -127.0f : 127.0f;
+        break;
+    case 2: /* the largest |x| appears with both signs */
+        for (int i = 0; i < n; i++) x[i] = rnd_normalish();
+        x[n / 3] = 9.0f; x[n / 2] = -9.0f; x[n - 1] = 9.0f;
+        if (variant & 8) { x[n / 3] = -9.0f; x[n / 2] = 9.0f; }
+        break;
+    case 3: for (int i = 0; i < n; i++) x[i] = ((uint32_t)rnd() & 1) ? -0.0f : 0.0f; break;
+    case 4: /* NaN and infinities among ordinary values */
+        for (int i = 0; i < n; i++) x[i] = rnd_normalish();
+        x[(uint32_t)rnd() % n] = NAN; x[(uint32_t)rnd() % n] = -NAN;
+        if (variant & 8) x[(uint32_t)rnd() % n] = INFINITY; else x[(uint32_t)rnd() % n] = -INFINITY;
+        break;
+    case 5: for (int i = 0; i < n; i++) x[i] = rnd_normalish() * 1e-40f; break;   /* subnormal */
+    case 6: for (int i = 0; i < n; i++) x[i] = rnd_normalish() * ((variant & 8) ? 3e38f : 1e-30f); break;
+    default: /* one large value, the rest tiny: most round to 0 or +-1 */
+        for (int i = 0; i < n; i++) x[i] = rnd_normalish() * 1e-3f;
+        x[(uint32_t)rnd() % n] = 1000.0f;
+        break;
+    }
+}
+
+static void test_act_quant_isa(void **state)
+{
+    (void)state;
+    static const lz_type acts[] = { LZ_TYPE_Q8_0, LZ_TYPE_Q8_1, LZ_TYPE_Q8_K };
+    float x[1024];
+    uint8_t want[1200], got[1200];
+    for (size_t li = 0; li < LZ_ARRAY_LEN(g_isas); li++) {
+        if (!lz_cpu_isa_available(g_isas[li])) continue;
+        long rows = 0;
+        for (size_t ai = 0; ai < LZ_ARRAY_LEN(acts); ai++)
+            for (int v = 0; v < 400; v++) {
+                make_quant_input(x, 1024, v);
+                const size_t bytes = lz_row_size(acts[ai], 1024);
+                memset(want, 0xAA, sizeof(want));
+                memset(got, 0x55, sizeof(got));
+                lz_quantize_act_row(acts[ai], x, want, 1024);
+                lz_quantize_act_row_isa(acts[ai], g_isas[li], x, got, 1024);
+                if (memcmp(want, got, bytes) != 0)
+                    fail_msg("%s quantizer %s differs from the reference (input variant %d)", lz_isa_name(g_isas[li]),
+                             lz_type_name(acts[ai]), v);
+                rows++;
+            }
+        printf("%s activation quantizers: %ld rows byte-identical to the reference\n", lz_isa_name(g_isas[li]), rows);
+    }
+}
+
 static void test_act_quant_rounding(void **state)
 {
     (void)state;
@@ -290,7 +350,6 @@ static void test_reference_vs_dequant(void **state)
 
 /* --------------------------------------------------- ISA kernels vs scalar */
 
-static const lz_isa g_isas[] = { LZ_ISA_AVX2, LZ_ISA_AVX512, LZ_ISA_NEON };
 
 #define N_ROWS 24
 
@@ -379,6 +438,74 @@ static void check_isa_gemm(lz_isa isa)
     }
 }
 
+/* The packed form (lz_pack_alloc / lz_pack_rows / lz_gemm_packed): the
+ * matrix is packed by each level in turn (in two row ranges, as threads
+ * would) and read by every level of the same layout; every output equals
+ * vec_dot's. */
+static void check_isa_gemm_packed(lz_isa pack_isa)
+{
+    static const int64_t r0s[] = { 0, 16, 32 };
+    static const int64_t rows[] = { 1, 15, 16, 17, 33, 45 };
+    static const int64_t cols[] = { 1, 2, 7, 8, 9, 17, 512 };
+    const int64_t n_rows_mat = 77, max_cols = 512;
+    for (size_t ti = 0; ti < LZ_ARRAY_LEN(g_weight_types); ti++) {
+        const lz_type t = g_weight_types[ti];
+        const lz_type at = lz_type_get(t)->vec_dot_type;
+        const int64_t n = lz_type_get(t)->block_size == LZ_QK_K ? 2304 : 672;
+        const size_t rb = lz_row_size(t, n), ab = lz_row_size(at, n) + 64;
+        lz_packed_mat pm;
+        assert_int_equal(lz_pack_alloc(&pm, pack_isa, t, n, n_rows_mat), 0);
+        if (pm.format == LZ_PACK_NONE) continue;   /* no packed form at this level */
+        uint8_t *w = malloc(rb * n_rows_mat);
+        uint8_t *a = lz_malloc_aligned(ab * max_cols);
+        float *x = malloc(n * sizeof(float));
+        const size_t stride = (size_t)n_rows_mat + 3;
+        float *out = malloc(stride * max_cols * sizeof(float));
+        float *want = malloc((size_t)n_rows_mat * max_cols * sizeof(float));
+        lz_vec_dot_fn fn = lz_get_vec_dot(t, LZ_ISA_SCALAR);
+        for (int r = 0; r < n_rows_mat; r++) make_weight_row(t, n, w + r * rb, r + 5);
+        for (int c = 0; c < max_cols; c++) make_act_row(at, n, x, a + c * ab, c + 3);
+        for (int64_t c = 0; c < max_cols; c++)
+            for (int64_t r = 0; r < n_rows_mat; r++) fn(n, &want[c * n_rows_mat + r], w + r * rb, a + c * ab);
+        const int64_t split = pm.panel_rows * 2;   /* two threads' ranges */
+        lz_pack_rows(&pm, w, rb, 0, split);
+        lz_pack_rows(&pm, w, rb, split, n_rows_mat - split);
+        long checked = 0;
+        for (size_t li = 0; li < LZ_ARRAY_LEN(g_isas); li++) {
+            const lz_isa isa = g_isas[li];
+            if (!lz_cpu_isa_available(isa)) continue;
+            for (size_t i0 = 0; i0 < LZ_ARRAY_LEN(r0s); i0++)
+                for (size_t ri = 0; ri < LZ_ARRAY_LEN(rows); ri++)
+                    for (size_t ci = 0; ci < LZ_ARRAY_LEN(cols); ci++) {
+                        const int64_t r0 = r0s[i0], nr = LZ_MIN(rows[ri], n_rows_mat - r0), nc = cols[ci];
+                        for (size_t i = 0; i < stride * max_cols; i++) out[i] = -12345.0f;
+                        if (!lz_gemm_packed(&pm, isa, r0, nr, a, ab, nc, out, stride)) {
+                            assert_true(lz_kernels_get(isa)->pack_format != pm.format);   /* another layout */
+                            continue;
+                        }
+                        for (int64_t c = 0; c < max_cols; c++)
+                            for (int64_t r = 0; r < (int64_t)stride; r++) {
+                                const float got = out[c * stride + r];
+                                if (c >= nc || r >= nr) {
+                                    assert_true(got == -12345.0f);
+                                    continue;
+                                }
+                                const float wv = want[c * n_rows_mat + r0 + r];
+                                if (memcmp(&wv, &got, sizeof(float)) != 0)
+                                    fail_msg("%s %s packed by %s: rows %lld+%lld x %lld cols: (%lld,%lld) %.9g != %.9g",
+                                             lz_isa_name(isa), lz_type_name(t), lz_isa_name(pack_isa), (long long)r0,
+                                             (long long)nr, (long long)nc, (long long)r, (long long)c, got, wv);
+                                checked++;
+                            }
+                    }
+        }
+        printf("  packed by %-6s %-5s: %ld outputs equal to the scalar reference\n", lz_isa_name(pack_isa),
+               lz_type_name(t), checked);
+        lz_pack_free(&pm);
+        free(w); lz_free_aligned(a); free(x); free(out); free(want);
+    }
+}
+
 static void test_isa_kernels(void **state)
 {
     (void)state;
@@ -396,6 +523,9 @@ static void test_isa_kernels(void **state)
     check_isa_gemm(LZ_ISA_SCALAR);
     for (size_t i = 0; i < LZ_ARRAY_LEN(g_isas); i++)
         if (lz_cpu_isa_available(g_isas[i])) check_isa_gemm(g_isas[i]);
+    printf("packed weights:\n");
+    for (size_t i = 0; i < LZ_ARRAY_LEN(g_isas); i++)
+        if (lz_cpu_isa_available(g_isas[i])) check_isa_gemm_packed(g_isas[i]);
     printf("%d SIMD level(s) checked\n", ran);
 }
 
@@ -404,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_traits),
         cmocka_unit_test(test_act_quant_rounding),
+        cmocka_unit_test(test_act_quant_isa),
         cmocka_unit_test(test_reference_vs_dequant),
         cmocka_unit_test(test_isa_kernels),
     };

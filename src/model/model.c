@@ -26,6 +26,8 @@
  * batch size nor the thread count nor the ISA changes a bit of the result.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,13 @@
 
 /* ================================================================ weights */
 
+/* The packed form of a matrix (quant/kernels.h), made on its first
+ * product with several columns and kept for the model's lifetime. */
+typedef struct {
+    atomic_int ready;      /* pm is final (packed, or LZ_PACK_NONE: none) */
+    lz_packed_mat pm;
+} mat_pack;
+
 /* A weight matrix inside the mapping: n_out rows of n_in values. */
 typedef struct {
     const uint8_t *data;
@@ -47,6 +56,7 @@ typedef struct {
     uint32_t n_in;
     uint32_t n_out;
     size_t row_bytes;
+    mat_pack *pack;       /* NULL for matrices that take no products (embeddings) */
 } lz_mat;
 
 typedef struct {
@@ -73,6 +83,9 @@ struct lz_model {
     uint32_t n_q_max, n_kv_max, n_ff_max;  /* widest layer, in floats */
     size_t act_row_max;              /* bytes of the widest quantized activation row */
     int has_swa;
+    mat_pack *packs;                 /* one per matrix that takes products */
+    size_t n_packs;
+    pthread_mutex_t pack_mu;         /* serialises the packing of a matrix */
 };
 
 static lz_mat mat_rows(const lz_mat *m, uint32_t r0, uint32_t n)
@@ -383,6 +396,26 @@ static int load_tensors(loader *L)
     return 0;
 }
 
+/* Every matrix that takes products gets a packing slot (views of fused
+ * tensors get their own: they are packed from their own first row). */
+static int assign_packs(lz_model *m, lz_err *err)
+{
+    const size_t per_layer = 7;
+    m->n_packs = (size_t)m->hp.n_layer * per_layer + 1;
+    m->packs = calloc(m->n_packs, sizeof(*m->packs));
+    if (!m->packs) return lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory");
+    pthread_mutex_init(&m->pack_mu, NULL);
+    size_t i = 0;
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) {
+        lz_layer *ly = &m->layers[il];
+        lz_mat *mats[7] = { &ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->gate, &ly->up, &ly->down };
+        for (size_t k = 0; k < per_layer; k++) mats[k]->pack = &m->packs[i++];
+    }
+    m->output.pack = &m->packs[i++];
+    for (size_t k = 0; k < m->n_packs; k++) atomic_init(&m->packs[k].ready, 0);
+    return 0;
+}
+
 int lz_model_load(const gguf_file *f, lz_model **out, lz_err *err)
 {
     *out = NULL;
@@ -402,6 +435,10 @@ int lz_model_load(const gguf_file *f, lz_model **out, lz_err *err)
     if (!rc) rc = arch->read_hparams(f, &m->hp, err);
     if (!rc) rc = load_tensors(&L);
     if (rc) {
+        lz_model_free(m);
+        return rc;
+    }
+    if ((rc = assign_packs(m, err))) {
         lz_model_free(m);
         return rc;
     }
@@ -425,6 +462,11 @@ int lz_model_load(const gguf_file *f, lz_model **out, lz_err *err)
 void lz_model_free(lz_model *m)
 {
     if (!m) return;
+    if (m->packs) {
+        for (size_t i = 0; i < m->n_packs; i++) lz_pack_free(&m->packs[i].pm);
+        free(m->packs);
+        pthread_mutex_destroy(&m->pack_mu);
+    }
     for (size_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->layers);
@@ -783,6 +825,7 @@ typedef struct {
     int n_jobs;
     uint32_t n_cols;
     lz_isa isa;
+    int use_packed;        /* the jobs' matrices are packed (several columns) */
 } mm_set;
 
 static void mm_task(void *arg, int task, int thread)
@@ -796,10 +839,48 @@ static void mm_task(void *arg, int task, int thread)
     const lz_mat *w = j->w;
     const uint32_t r0 = t * j->rows_per_task;
     const uint32_t r_end = LZ_MIN(r0 + j->rows_per_task, w->n_out);
-    /* all columns at once: the kernel packs each panel of weight rows once
-     * and serves every token from it */
+    /* all columns at once: each panel of weight rows serves every token */
+    if (ms->use_packed && lz_gemm_packed(&w->pack->pm, ms->isa, r0, r_end - r0, j->act, j->act_bytes, ms->n_cols,
+                                         j->out + r0, j->out_stride))
+        return;
     lz_gemm(w->type, ms->isa, w->n_in, w->data, w->row_bytes, r0, r_end - r0, j->act, j->act_bytes, ms->n_cols,
             j->out + r0, j->out_stride);
+}
+
+/* ---------------------------------------------------------------- packing */
+
+typedef struct {
+    const lz_mat *w;
+    uint32_t rows_per_task;
+} pack_job;
+
+static void pack_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    const pack_job *j = arg;
+    const uint32_t r0 = (uint32_t)task * j->rows_per_task;
+    const uint32_t n = LZ_MIN(j->rows_per_task, j->w->n_out - r0);
+    lz_pack_rows(&j->w->pack->pm, j->w->data, j->w->row_bytes, r0, n);
+}
+
+/* Pack w once (the first time it takes a product with several columns).
+ * Without memory or a packed form, the products use the unpacked rows. */
+static void ensure_packed(const fwd *F, const lz_mat *w)
+{
+    mat_pack *mp = w->pack;
+    if (atomic_load_explicit(&mp->ready, memory_order_acquire)) return;
+    pthread_mutex_t *mu = (pthread_mutex_t *)&F->m->pack_mu;
+    pthread_mutex_lock(mu);
+    if (!atomic_load_explicit(&mp->ready, memory_order_relaxed)) {
+        if (lz_pack_alloc(&mp->pm, F->isa, w->type, w->n_in, w->n_out) == 0 && mp->pm.format != LZ_PACK_NONE) {
+            const uint32_t want = F->n_threads > 1 ? (uint32_t)F->n_threads * 4 : 1;
+            const uint32_t pr = (uint32_t)mp->pm.panel_rows;
+            pack_job j = { w, (((w->n_out + want - 1) / want) + pr - 1) / pr * pr };
+            lz_pool_run(F->pool, (int)((w->n_out + j.rows_per_task - 1) / j.rows_per_task), pack_task, &j);
+        }
+        atomic_store_explicit(&mp->ready, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(mu);
 }
 
 typedef struct {
@@ -840,6 +921,11 @@ static void matmul(const fwd *F, const float *x, size_t x_stride, uint32_t n_col
     ms.n_jobs = n;
     ms.n_cols = n_cols;
     ms.isa = F->isa;
+    /* one column streams the unpacked rows (vec_dot); several use the
+     * packed panels, packed on first use */
+    ms.use_packed = n_cols >= 2;
+    if (ms.use_packed)
+        for (int i = 0; i < n; i++) ensure_packed(F, w[i]);
     uint32_t n_tasks = 0;
     for (int i = 0; i < n; i++) {
         int slot = 0;
@@ -859,7 +945,7 @@ static void matmul(const fwd *F, const float *x, size_t x_stride, uint32_t n_col
         /* enough chunks to balance the threads; any split gives the same bits */
         const uint32_t want = F->n_threads > 1 ? (uint32_t)F->n_threads * 4 : 1;
         uint32_t rows = (w[i]->n_out + want - 1) / want;
-        rows = (rows + 15) / 16 * 16;
+        rows = (rows + 31) / 32 * 32;   /* whole packed panels and register tiles */
         j->rows_per_task = rows;
         j->n_tasks = (w[i]->n_out + rows - 1) / rows;
         n_tasks += j->n_tasks;

@@ -107,3 +107,64 @@ void lz_quantize_act_row_isa(lz_type act_type, lz_isa isa, const float *x, void 
     const lz_quantize_fn q = lz_kernels_get(isa)->quantize[act_type];
     if (q) q(x, dst, n);
 }
+
+int lz_pack_alloc(lz_packed_mat *pm, lz_isa isa, lz_type type, int64_t n, int64_t n_rows)
+{
+    memset(pm, 0, sizeof(*pm));
+    if ((unsigned)type >= LZ_TYPE_MAX_CODE || n <= 0 || n_rows <= 0) return 0;
+    const lz_kernels *k = lz_kernels_get(isa);
+    const lz_packed_kernels *pk = &k->packed[type];
+    if (k->pack_format == LZ_PACK_NONE || !pk->pack) return 0;
+    const size_t pb = pk->panel_bytes(n);
+    const uint64_t panels = (uint64_t)(n_rows + k->panel_rows - 1) / (uint64_t)k->panel_rows;
+    uint64_t bytes;
+    if (lz_mul_u64(panels, pb, &bytes) || bytes > SIZE_MAX) return -1;
+    pm->data = lz_malloc_aligned((size_t)bytes);
+    if (!pm->data) return -1;
+    pm->format = k->pack_format;
+    pm->type = type;
+    pm->n = n;
+    pm->n_rows = n_rows;
+    pm->panel_rows = k->panel_rows;
+    pm->panel_bytes = pb;
+    return 0;
+}
+
+/* The table entry that can read pm at level isa, or NULL. */
+static const lz_packed_kernels *packed_kernels(const lz_packed_mat *pm, lz_isa isa)
+{
+    const lz_kernels *k = lz_kernels_get(isa);
+    if (pm->format == LZ_PACK_NONE || k->pack_format != pm->format || k->panel_rows != pm->panel_rows) return NULL;
+    const lz_packed_kernels *pk = &k->packed[pm->type];
+    return pk->gemm ? pk : NULL;
+}
+
+void lz_pack_rows(const lz_packed_mat *pm, const void *w, size_t row_bytes, int64_t r0, int64_t n_rows)
+{
+    if (pm->format == LZ_PACK_NONE || n_rows <= 0) return;
+    /* the packer of any level of this layout: they write the same bytes */
+    for (size_t i = 0; i < LZ_ARRAY_LEN(g_levels); i++) {
+        const lz_kernels *k = g_built[g_levels[i].isa] ? &g_tables[g_levels[i].isa] : NULL;
+        if (!k || k->pack_format != pm->format || !k->packed[pm->type].pack) continue;
+        k->packed[pm->type].pack(pm->n, (const uint8_t *)w + (size_t)r0 * row_bytes, row_bytes, n_rows,
+                                 pm->data + (size_t)(r0 / pm->panel_rows) * pm->panel_bytes);
+        return;
+    }
+}
+
+void lz_pack_free(lz_packed_mat *pm)
+{
+    if (!pm) return;
+    lz_free_aligned(pm->data);
+    memset(pm, 0, sizeof(*pm));
+}
+
+int lz_gemm_packed(const lz_packed_mat *pm, lz_isa isa, int64_t r0, int64_t n_rows, const void *act,
+                   size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)
+{
+    if (n_rows <= 0 || n_cols <= 0) return 1;
+    const lz_packed_kernels *pk = packed_kernels(pm, isa);
+    if (!pk || r0 % pm->panel_rows != 0 || r0 + n_rows > pm->n_rows) return 0;
+    return pk->gemm(pm->n, pm->data + (size_t)(r0 / pm->panel_rows) * pm->panel_bytes, n_rows, act, act_bytes, n_cols,
+                    out, out_stride);
+}

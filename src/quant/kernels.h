@@ -37,11 +37,29 @@ typedef int (*lz_gemm_fn)(int64_t n, const uint8_t *w, size_t row_bytes, int64_t
 /* f32 row -> one activation row of a partner type (lz_quantize_act_row). */
 typedef void (*lz_quantize_fn)(const float *x, void *dst, int64_t n);
 
+/* Weight rows repacked for a level's tiled kernels: panels of panel_rows
+ * rows (the last one padded with zero rows), panel_bytes(n) each. */
+typedef struct {
+    size_t (*panel_bytes)(int64_t n);
+    /* pack n_rows rows (any count) into consecutive panels at dst */
+    void (*pack)(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, uint8_t *dst);
+    /* out[c * out_stride + r] for the first n_rows rows of the panels; 0 = declined */
+    int (*gemm)(int64_t n, const uint8_t *panels, int64_t n_rows, const uint8_t *act, size_t act_bytes,
+                int64_t n_cols, float *out, size_t out_stride);
+} lz_packed_kernels;
+
+/* Packing layouts: a matrix packed by one level serves every level of the
+ * same layout. */
+enum { LZ_PACK_NONE = 0, LZ_PACK_X86 = 1 };
+
 typedef struct lz_kernels {
     lz_isa isa;
     lz_vec_dot_fn vec_dot[LZ_TYPE_MAX_CODE];    /* by weight type */
     lz_gemm_fn gemm[LZ_TYPE_MAX_CODE];          /* by weight type; NULL: vec_dot loop */
     lz_quantize_fn quantize[LZ_TYPE_MAX_CODE];  /* by activation type */
+    int pack_format;                            /* LZ_PACK_* of packed[] */
+    int panel_rows;
+    lz_packed_kernels packed[LZ_TYPE_MAX_CODE]; /* by weight type; NULL entries: no packed form */
 
     /* The float kernels of the forward pass (ops_ref.c has the orders). */
     /* sum_i q[i] * k[i] over an f16 row: acc[i % 32] += q[i] * (float)k[i]
@@ -58,6 +76,34 @@ typedef struct lz_kernels {
 /* The table of `isa`, lowered to the best level this CPU and build run
  * (never NULL). */
 const lz_kernels *lz_kernels_get(lz_isa isa);
+
+/* A weight matrix packed once for the tiled kernels of one layout, so that
+ * products with few columns (a batch of tokens, or one token from each of
+ * several streams) do not repack it on every call. */
+typedef struct {
+    int format;           /* LZ_PACK_*; LZ_PACK_NONE: not packed */
+    lz_type type;
+    int64_t n, n_rows;
+    int panel_rows;
+    size_t panel_bytes;
+    uint8_t *data;
+} lz_packed_mat;
+
+/* Allocate the packed form of an n_rows x n matrix for level `isa`'s
+ * layout. Returns 0 and leaves pm->format LZ_PACK_NONE when the level has
+ * no packed form of the type; -1 when out of memory. */
+int lz_pack_alloc(lz_packed_mat *pm, lz_isa isa, lz_type type, int64_t n, int64_t n_rows);
+/* Pack rows [r0, r0 + n_rows) of w (row 0 at w); r0 a multiple of
+ * panel_rows. Disjoint row ranges may be packed by different threads. */
+void lz_pack_rows(const lz_packed_mat *pm, const void *w, size_t row_bytes, int64_t r0, int64_t n_rows);
+void lz_pack_free(lz_packed_mat *pm);
+
+/* out[c * out_stride + r] = W row (r0 + r) . A row c, from the packed
+ * form: the same bits as lz_gemm. r0 a multiple of panel_rows. Returns 0
+ * when level `isa` cannot use this packing (the caller falls back to
+ * lz_gemm on the unpacked rows). */
+int lz_gemm_packed(const lz_packed_mat *pm, lz_isa isa, int64_t r0, int64_t n_rows, const void *act,
+                   size_t act_bytes, int64_t n_cols, float *out, size_t out_stride);
 
 /* The scalar references of the float kernels (also used by the SIMD
  * versions for their tails and out-of-range inputs). */

@@ -70,6 +70,9 @@ static inline void lz_k3_scales(const uint8_t *b, int8_t out[16])
     }
 }
 
+/* Rows of a packed weight panel at every x86 level (x86/gemm_x86_body.h). */
+#define LZ_X86_PANEL_ROWS 16
+
 /* Quantizers of the activation types (the reference, by activation type). */
 void lz_quantize_q8_0_ref(const float *x, void *dst, int64_t n);
 void lz_quantize_q8_1_ref(const float *x, void *dst, int64_t n);
@@ -83,7 +86,8 @@ void lz_kernels_fill_ref(struct lz_kernels *k);
 #if defined(LZ_BUILD_X86_SIMD)
 void lz_kernels_fill_avx2(struct lz_kernels *k);
 void lz_kernels_fill_avx512(struct lz_kernels *k);
-void lz_ops_fill_avx2(struct lz_kernels *k);   /* x86/ops_avx2.c: the float kernels */
+void lz_ops_fill_avx2(struct lz_kernels *k);        /* x86/ops_avx2.c: the float kernels */
+void lz_quantize_fill_avx2(struct lz_kernels *k);   /* x86/quantize_avx2.c */
 #endif
 #if defined(LZ_BUILD_ARM_SIMD)
 void lz_kernels_fill_neon(struct lz_kernels *k);

@@ -12,4 +12,5 @@ void lz_kernels_fill_avx2(lz_kernels *k)
 {
     x86_fill_quant(k);
     lz_ops_fill_avx2(k);
+    lz_quantize_fill_avx2(k);
 }

@@ -3,17 +3,20 @@
  * several activation rows, bit-identical to quant_ref.c. Included by
  * dot_avx2.c (LZ_GEMM_W 8: 256-bit vectors, maddubs/madd integer sums) and
  * dot_avx512.c (LZ_GEMM_W 16: 512-bit vectors, VNNI vpdpbusd), after
- * dot_x86_body.h, whose block unpackers it reuses.
+ * dot_x86_body.h, whose block unpackers and LZ_X86_VNNI it reuses (8 lanes
+ * with VNNI: the 256-bit vpdpbusd, as tests/test_quant_vnni.c builds it).
  *
  * Layout of the work: vector lane i holds weight row r0 + i, so one vector
- * instruction advances LZ_GEMM_W output rows of one activation column, and
+ * instruction advances several output rows of one activation column, and
  * results are stored as whole vectors of consecutive rows.
- *  - Weight rows are first packed, a group of LZ_GEMM_W rows at a time
- *    ("panel"): each block is unpacked to unsigned bytes (Q4_0: 0..15,
+ *  - Weight rows are packed 16 at a time into a panel (the same layout for
+ *    every x86 level: an AVX2 vector covers half a panel, an AVX-512 vector
+ *    all of it): each block is unpacked to unsigned bytes (Q4_0: 0..15,
  *    Q5_0: 0..31, Q8_0: w + 128, K-quants: 0..63) and transposed so that
- *    the four bytes of elements 4j..4j+3 of all the rows form one vector.
- *    The per-row scales are widened to f32 (or int32) vectors beside them.
- *    A panel is packed once per call and serves every activation column.
+ *    the four bytes of elements 4j..4j+3 of the 16 rows lie together; the
+ *    per-row scales are widened to f32 (or int32) beside them. Panels are
+ *    packed once per matrix (lz_pack_mat) or, for a single call, into
+ *    per-thread scratch; either way one panel serves every column.
  *  - For each column, the four activation bytes of elements 4j..4j+3 are
  *    broadcast to every lane, so vpdpbusd (or maddubs + madd) adds the
  *    exact product of those four elements to each row's int32 sum.
@@ -33,7 +36,8 @@
  * an int32 without saturation; the AVX2 form (maddubs then madd) saturates
  * a pair sum at 32767, so it needs 2 * 127 * max(u) <= 32767, true for every
  * unpacked weight below 129 - all but Q8_0's w + 128, which AVX2 therefore
- * handles with |w| and sign(a, w) as dot_x86_body.h does.
+ * turns back into w and handles with |w| and sign(a, w) as dot_x86_body.h
+ * does.
  */
 #ifndef LZ_GEMM_W
 #error "define LZ_GEMM_W (8 or 16) before including gemm_x86_body.h"
@@ -120,7 +124,9 @@ INLINE void gv_store_rows(float *out, gvf v, int n)
 #endif
 
 #define GW LZ_GEMM_W
-#define GQUAD_BYTES (GW * 4)            /* one packed vector: 4 bytes per row */
+#define PANEL LZ_X86_PANEL_ROWS           /* rows of a packed panel (quant_internal.h) */
+#define QBYTES (PANEL * 4)                /* one packed quad: 4 bytes per row */
+#define VPP (PANEL / GW)                  /* vectors per panel */
 
 INLINE int32_t rd32s(const uint8_t *p)
 {
@@ -141,25 +147,30 @@ INLINE gvf gv_reduce8(const gvf *acc, size_t stride)
 
 /* ------------------------------------------------------------ scratch */
 
-/* Per-thread scratch, grown on demand and freed when the thread exits. */
-static pthread_key_t g_scratch_key;
-static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+/* Per-thread scratch, grown on demand and freed when the thread exits:
+ * slot SCRATCH_WORK for a kernel's accumulators and column tables, slot
+ * SCRATCH_PANELS for panels packed by the unpacked entries. */
+enum { SCRATCH_WORK, SCRATCH_PANELS, SCRATCH_SLOTS };
 
 typedef struct {
-    void *p;
-    size_t size;
+    void *p[SCRATCH_SLOTS];
+    size_t size[SCRATCH_SLOTS];
 } gemm_scratch;
+
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
 
 static void scratch_free(void *v)
 {
     gemm_scratch *s = v;
-    if (s) lz_free_aligned(s->p);
+    if (!s) return;
+    for (int i = 0; i < SCRATCH_SLOTS; i++) lz_free_aligned(s->p[i]);
     free(s);
 }
 
 static void scratch_key_init(void) { (void)pthread_key_create(&g_scratch_key, scratch_free); }
 
-static void *scratch_get(size_t size)
+static void *scratch_get(int slot, size_t size)
 {
     if (pthread_once(&g_scratch_once, scratch_key_init) != 0) return NULL;
     gemm_scratch *s = pthread_getspecific(g_scratch_key);
@@ -170,70 +181,50 @@ static void *scratch_get(size_t size)
             return NULL;
         }
     }
-    if (s->size < size) {
-        lz_free_aligned(s->p);
-        s->p = lz_malloc_aligned(size);
-        s->size = s->p ? size : 0;
+    if (s->size[slot] < size) {
+        lz_free_aligned(s->p[slot]);
+        s->p[slot] = lz_malloc_aligned(size);
+        s->size[slot] = s->p[slot] ? size : 0;
     }
-    return s->p;
+    return s->p[slot];
 }
 
 /* ------------------------------------------------------------ 32-element blocks */
 
 /*
- * Packed panel of GW rows, nb blocks, in one buffer:
- *   u[b][j][lane][4]   unsigned bytes of elements 4j..4j+3 (j < 8)
- *   s[b][j][lane][4]   (AVX2 Q8_0 only) the signed weights, for sign(a, w)
- *   d[b][lane]         f32 weight scale
- *   m[b][lane]         f32 weight min (Q4_1 / Q5_1)
+ * Panel of 16 rows, nb blocks:
+ *   u[b][j][row][4]   unsigned bytes of elements 4j..4j+3 (j < 8)
+ *   d[b][row]         f32 weight scale
+ *   m[b][row]         f32 weight min (Q4_1 / Q5_1)
  */
-typedef struct {
-    uint8_t *u, *s;
-    float *d, *m;
-} panel32;
+static size_t panel32_bytes(int64_t nb) { return (size_t)nb * (8 * QBYTES + 2 * PANEL * sizeof(float)); }
 
-static size_t panel32_bytes(int64_t nb) { return (size_t)nb * (2 * 8 * GQUAD_BYTES + 2 * GW * sizeof(float)); }
+INLINE const uint8_t *p32_u(const uint8_t *panel) { return panel; }
+INLINE const float *p32_d(const uint8_t *panel, int64_t nb) { return (const float *)(panel + (size_t)nb * 8 * QBYTES); }
+INLINE const float *p32_m(const uint8_t *panel, int64_t nb) { return p32_d(panel, nb) + (size_t)nb * PANEL; }
 
-static void panel32_map(panel32 *p, uint8_t *base, int64_t nb)
+/* Pack rows w[0 .. n) (n <= 16; missing rows are zero) into one panel. */
+static void panel32_pack(uint8_t *panel, const uint8_t *w, size_t row_bytes, int n, int64_t nb, b32_layout L)
 {
-    p->u = base;
-    p->s = p->u + (size_t)nb * 8 * GQUAD_BYTES;
-    p->d = (float *)(p->s + (size_t)nb * 8 * GQUAD_BYTES);
-    p->m = p->d + (size_t)nb * GW;
-}
-
-/* Unpack and transpose rows r0 .. r0+n-1 (n <= GW; missing rows are zero). */
-static void panel32_pack(panel32 *p, const uint8_t *w, size_t row_bytes, int n, int64_t nb, b32_layout L)
-{
-    const int split = L.is_signed && GEMM_SIGNED_SPLIT;
-    for (int lane = 0; lane < GW; lane++) {
-        const uint8_t *row = w + (size_t)lane * row_bytes;
+    uint8_t *u = panel;
+    float *d = (float *)p32_d(panel, nb), *m = (float *)p32_m(panel, nb);
+    for (int row = 0; row < PANEL; row++) {
         for (int64_t b = 0; b < nb; b++) {
-            uint8_t ub[32] __attribute__((aligned(32))), sb[32] __attribute__((aligned(32)));
-            float d = 0.0f, m = 0.0f;
-            if (lane < n) {
-                const uint8_t *bw = row + (size_t)b * L.wsize;
-                const __m256i q = L.unpack(bw);
-                if (!L.is_signed) _mm256_store_si256((__m256i *)ub, q);
-                else if (split) {
-                    _mm256_store_si256((__m256i *)ub, _mm256_abs_epi8(q));
-                    _mm256_store_si256((__m256i *)sb, q);
-                } else {
-                    _mm256_store_si256((__m256i *)ub, _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80)));
-                }
-                d = h2f(lz_rd16(bw));
-                if (L.has_min) m = h2f(lz_rd16(bw + 2));
+            uint8_t ub[32] __attribute__((aligned(32)));
+            float dv = 0.0f, mv = 0.0f;
+            if (row < n) {
+                const uint8_t *bw = w + (size_t)row * row_bytes + (size_t)b * L.wsize;
+                __m256i q = L.unpack(bw);
+                if (L.is_signed) q = _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));   /* w + 128 */
+                _mm256_store_si256((__m256i *)ub, q);
+                dv = h2f(lz_rd16(bw));
+                if (L.has_min) mv = h2f(lz_rd16(bw + 2));
             } else {
                 memset(ub, 0, sizeof(ub));
-                memset(sb, 0, sizeof(sb));
             }
-            for (int j = 0; j < 8; j++) {
-                const size_t at = ((size_t)b * 8 + (size_t)j) * GQUAD_BYTES + (size_t)lane * 4;
-                memcpy(p->u + at, ub + 4 * j, 4);
-                if (split) memcpy(p->s + at, sb + 4 * j, 4);
-            }
-            p->d[(size_t)b * GW + lane] = d;
-            p->m[(size_t)b * GW + lane] = m;
+            for (int j = 0; j < 8; j++) memcpy(u + ((size_t)b * 8 + (size_t)j) * QBYTES + (size_t)row * 4, ub + 4 * j, 4);
+            d[(size_t)b * PANEL + row] = dv;
+            m[(size_t)b * PANEL + row] = mv;
         }
     }
 }
@@ -244,9 +235,16 @@ typedef struct {
     int32_t *start;
 } acts32;
 
-static void acts32_prepare(acts32 *A, const uint8_t *act, size_t act_bytes, int64_t n_cols, int64_t nb, b32_layout L)
+static size_t acts32_bytes(int64_t n_cols, int64_t nb) { return ((size_t)n_cols * nb * 3 * sizeof(float) + 63) & ~(size_t)63; }
+
+static void acts32_prepare(acts32 *A, uint8_t *mem, const uint8_t *act, size_t act_bytes, int64_t n_cols, int64_t nb,
+                           b32_layout L)
 {
-    /* Q8_0 on the VNNI form: u = w + 128, so subtract 128 * sum(a) */
+    A->d = (float *)mem;
+    A->s = A->d + (size_t)n_cols * nb;
+    A->start = (int32_t *)(A->s + (size_t)n_cols * nb);
+    /* Q8_0 packed as w + 128: the VNNI form subtracts 128 * sum(a); the
+     * AVX2 form restores w instead */
     const int offset = L.is_signed ? (GEMM_SIGNED_SPLIT ? 0 : 128) : L.offset;
     for (int64_t c = 0; c < n_cols; c++)
         for (int64_t b = 0; b < nb; b++) {
@@ -261,17 +259,30 @@ static void acts32_prepare(acts32 *A, const uint8_t *act, size_t act_bytes, int6
         }
 }
 
+/* Row vector v (GW rows) of the panels starting at `panels`. */
+INLINE const uint8_t *rowvec_panel(const uint8_t *panels, size_t panel_bytes, int v)
+{
+    return panels + (size_t)(v / VPP) * panel_bytes;
+}
+
 /*
- * RV panels (RV * GW rows) x C columns, blocks 0..nb-1: the int32 sums of
- * a block stay in registers, the 8 float accumulators of every (row group,
+ * RV row vectors x C columns, blocks 0..nb-1: the int32 sums of a block
+ * stay in registers, the 8 float accumulators of every (row vector,
  * column) in acc[8][RV][C] (memory; each is touched once per block).
  */
-INLINE void tile32(const panel32 *P, int RV, const uint8_t *act, size_t act_bytes, const acts32 *A, int64_t c0,
-                   int C, int64_t nb, b32_layout L, gvf *acc, float *out, size_t out_stride, int64_t r0, int n_rows)
+INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes,
+                   const acts32 *A, int64_t c0, int C, int64_t nb, b32_layout L, gvf *acc, float *out,
+                   size_t out_stride, int n_rows)
 {
-#if GEMM_SIGNED_SPLIT
-    const int split = L.is_signed;
-#endif
+    const uint8_t *pu[4];
+    const float *pd[4], *pm[4];
+    for (int rv = 0; rv < RV; rv++) {
+        const uint8_t *p = rowvec_panel(panels, panel_bytes, rv);
+        const int half = (rv % VPP) * GW;   /* first lane of this vector within its panel */
+        pu[rv] = p32_u(p) + (size_t)half * 4;
+        pd[rv] = p32_d(p, nb) + half;
+        pm[rv] = p32_m(p, nb) + half;
+    }
     for (int i = 0; i < 8 * RV * C; i++) GV_STORE_F(acc + i, GV_ZERO_F());
     for (int64_t b = 0; b < nb; b++) {
         gvi s[4][8];
@@ -286,13 +297,16 @@ INLINE void tile32(const panel32 *P, int RV, const uint8_t *act, size_t act_byte
         for (int j = 0; j < 8; j++) {
             gvi u[4];
 #if GEMM_SIGNED_SPLIT
-            gvi sg[4];
+            gvi sw[4];
 #endif
 #pragma GCC unroll 4
             for (int rv = 0; rv < RV; rv++) {
-                u[rv] = GV_LOAD_I(P[rv].u + ((size_t)b * 8 + j) * GQUAD_BYTES);
+                u[rv] = GV_LOAD_I(pu[rv] + ((size_t)b * 8 + j) * QBYTES);
 #if GEMM_SIGNED_SPLIT
-                if (split) sg[rv] = GV_LOAD_I(P[rv].s + ((size_t)b * 8 + j) * GQUAD_BYTES);
+                if (L.is_signed) {   /* packed w + 128: back to w, then |w| */
+                    sw[rv] = _mm256_xor_si256(u[rv], _mm256_set1_epi8((char)0x80));
+                    u[rv] = _mm256_abs_epi8(sw[rv]);
+                }
 #endif
             }
 #pragma GCC unroll 8
@@ -301,8 +315,8 @@ INLINE void tile32(const panel32 *P, int RV, const uint8_t *act, size_t act_byte
 #pragma GCC unroll 4
                 for (int rv = 0; rv < RV; rv++) {
 #if GEMM_SIGNED_SPLIT
-                    if (split) {
-                        s[rv][c] = GV_DOT_U8(s[rv][c], u[rv], _mm256_sign_epi8(a, sg[rv]));
+                    if (L.is_signed) {
+                        s[rv][c] = GV_DOT_U8(s[rv][c], u[rv], _mm256_sign_epi8(a, sw[rv]));
                         continue;
                     }
 #endif
@@ -313,8 +327,8 @@ INLINE void tile32(const panel32 *P, int RV, const uint8_t *act, size_t act_byte
         gvf *accb = acc + (size_t)(b % 8) * RV * C;
 #pragma GCC unroll 4
         for (int rv = 0; rv < RV; rv++) {
-            const gvf dw = GV_LOAD_F(P[rv].d + (size_t)b * GW);
-            const gvf mw = L.has_min ? GV_LOAD_F(P[rv].m + (size_t)b * GW) : GV_ZERO_F();
+            const gvf dw = GV_LOAD_F(pd[rv] + (size_t)b * PANEL);
+            const gvf mw = L.has_min ? GV_LOAD_F(pm[rv] + (size_t)b * PANEL) : GV_ZERO_F();
 #pragma GCC unroll 8
             for (int c = 0; c < C; c++) {
                 const size_t ai = (size_t)(c0 + c) * nb + b;
@@ -329,68 +343,66 @@ INLINE void tile32(const panel32 *P, int RV, const uint8_t *act, size_t act_byte
         const int nr = n_rows - rv * GW;
         if (nr <= 0) break;
         for (int c = 0; c < C; c++)
-            gv_store_rows(out + (size_t)(c0 + c) * out_stride + (size_t)(r0 + rv * GW),
-                          gv_reduce8(acc + rv * C + c, (size_t)RV * C), nr);
+            gv_store_rows(out + (size_t)(c0 + c) * out_stride + (size_t)rv * GW, gv_reduce8(acc + rv * C + c, (size_t)RV * C),
+                          nr);
     }
 }
 
-#define G32_RV 2
+/* Register tile: RV row vectors x C columns (int32 sums RV * C registers). */
+#define G32_RV (GW == 16 ? 2 : 2)
 #define G32_C (GW == 16 ? 8 : 4)
+#define G32_ROWS (G32_RV * GW)
 
-/* One column tile of up to G32_C columns: a compile-time width per case. */
-static void tile32_cols(const panel32 *P, int RV, const uint8_t *act, size_t act_bytes, const acts32 *A, int64_t c0,
-                        int C, int64_t nb, b32_layout L, gvf *acc, float *out, size_t out_stride, int64_t r0,
-                        int n_rows)
+static void tile32_cols(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes,
+                        const acts32 *A, int64_t c0, int C, int64_t nb, b32_layout L, gvf *acc, float *out,
+                        size_t out_stride, int n_rows)
 {
-#define T32(RVc, Cc) tile32(P, RVc, act, act_bytes, A, c0, Cc, nb, L, acc, out, out_stride, r0, n_rows)
-#define T32C(RVc)                                      \
-    switch (C) {                                        \
-    case 1: T32(RVc, 1); break;                         \
-    case 2: T32(RVc, 2); break;                         \
-    case 3: T32(RVc, 3); break;                         \
-    case 4: T32(RVc, 4); break;                         \
-    GEMM_C8_CASES(RVc)                                  \
-    }
+#define T32(RVc, Cc) tile32(panels, panel_bytes, RVc, act, act_bytes, A, c0, Cc, nb, L, acc, out, out_stride, n_rows)
 #if GW == 16
-#define GEMM_C8_CASES(RVc)  \
-    case 5: T32(RVc, 5); break; \
-    case 6: T32(RVc, 6); break; \
-    case 7: T32(RVc, 7); break; \
-    default: T32(RVc, 8); break;
+#define T32C(RVc)                \
+    switch (C) {                 \
+    case 1: T32(RVc, 1); break;  \
+    case 2: T32(RVc, 2); break;  \
+    case 3: T32(RVc, 3); break;  \
+    case 4: T32(RVc, 4); break;  \
+    case 5: T32(RVc, 5); break;  \
+    case 6: T32(RVc, 6); break;  \
+    case 7: T32(RVc, 7); break;  \
+    default: T32(RVc, 8); break; \
+    }
 #else
-#define GEMM_C8_CASES(RVc) default: T32(RVc, 4); break;
+#define T32C(RVc)                \
+    switch (C) {                 \
+    case 1: T32(RVc, 1); break;  \
+    case 2: T32(RVc, 2); break;  \
+    case 3: T32(RVc, 3); break;  \
+    default: T32(RVc, 4); break; \
+    }
 #endif
     if (RV == 2) T32C(2) else T32C(1)
 #undef T32
 #undef T32C
-#undef GEMM_C8_CASES
 }
 
-INLINE int gemm32(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,
-                  size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, b32_layout L)
+/* Rows [0, n_rows) of the panels at `panels` (consecutive, panel_bytes
+ * apart) times n_cols activation rows. */
+INLINE int gemm32_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, int64_t n_rows, const uint8_t *act,
+                         size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, b32_layout L)
 {
     const int64_t nb = n / LZ_QK;
-    const size_t pbytes = panel32_bytes(nb);
-    const size_t abytes = (size_t)n_cols * nb * 3 * sizeof(float);
-    const size_t accbytes = (size_t)8 * G32_RV * G32_C * sizeof(gvf);
-    uint8_t *buf = scratch_get(G32_RV * pbytes + abytes + accbytes + 64);
+    const size_t abytes = acts32_bytes(n_cols, nb);
+    uint8_t *buf = scratch_get(SCRATCH_WORK, abytes + (size_t)8 * G32_RV * G32_C * sizeof(gvf));
     if (!buf) return 0;
-    panel32 P[G32_RV];
-    for (int rv = 0; rv < G32_RV; rv++) panel32_map(&P[rv], buf + rv * pbytes, nb);
     acts32 A;
-    A.d = (float *)(buf + G32_RV * pbytes);
-    A.s = A.d + (size_t)n_cols * nb;
-    A.start = (int32_t *)(A.s + (size_t)n_cols * nb);
-    gvf *acc = (gvf *)(((uintptr_t)(A.start + (size_t)n_cols * nb) + 63) & ~(uintptr_t)63);
-    acts32_prepare(&A, act, act_bytes, n_cols, nb, L);
-    for (int64_t r0 = 0; r0 < n_rows; r0 += G32_RV * GW) {
-        const int rows = (int)LZ_MIN((int64_t)G32_RV * GW, n_rows - r0);
+    acts32_prepare(&A, buf, act, act_bytes, n_cols, nb, L);
+    gvf *acc = (gvf *)(buf + abytes);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += G32_ROWS) {
+        const int rows = (int)LZ_MIN((int64_t)G32_ROWS, n_rows - r0);
         const int RV = (rows + GW - 1) / GW;
-        for (int rv = 0; rv < RV; rv++)
-            panel32_pack(&P[rv], w + (size_t)(r0 + rv * GW) * row_bytes, row_bytes, LZ_MIN(GW, rows - rv * GW), nb, L);
+        const uint8_t *p = panels + (size_t)(r0 / PANEL) * panel_bytes;
         for (int64_t c0 = 0; c0 < n_cols; c0 += G32_C)
-            tile32_cols(P, RV, act, act_bytes, &A, c0, (int)LZ_MIN((int64_t)G32_C, n_cols - c0), nb, L, acc, out,
-                        out_stride, r0, rows);
+            tile32_cols(p, panel_bytes, RV, act, act_bytes, &A, c0, (int)LZ_MIN((int64_t)G32_C, n_cols - c0), nb, L, acc,
+                        out + (size_t)r0, out_stride, rows);
     }
     return 1;
 }
@@ -398,27 +410,29 @@ INLINE int gemm32(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows,
 /* ------------------------------------------------------------ K-quants */
 
 /*
- * Packed panel of GW rows, nb super-blocks:
- *   u[b][q][lane][4]   unsigned bytes of elements 4q..4q+3 (q < 64)
- *   sc[b][g][lane]     int32 scale of element group g (8 groups of 32 or 16 of 16)
- *   coef[b][k][lane]   int16 pair (bsums coefficients 2k, 2k+1), k < 8
- *   d[b][lane], dmin[b][lane]   f32
+ * Panel of 16 rows, nb super-blocks:
+ *   u[b][q][row][4]    unsigned bytes of elements 4q..4q+3 (q < 64)
+ *   sc[b][g][row]      int32 scale of element group g (8 groups of 32 or 16 of 16)
+ *   coef[b][k][row]    int16 pair (bsums coefficients 2k, 2k+1), k < 8
+ *   d[b][row], dmin[b][row]   f32
  */
+static size_t panelk_bytes(int64_t nb) { return (size_t)nb * (64 * QBYTES + (16 + 8 + 2) * PANEL * 4); }
+
 typedef struct {
-    uint8_t *u;
-    int32_t *sc, *coef;
-    float *d, *dmin;
-} panelk;
+    const uint8_t *u;
+    const int32_t *sc, *coef;
+    const float *d, *dmin;
+} panelk_view;
 
-static size_t panelk_bytes(int64_t nb) { return (size_t)nb * (64 * GQUAD_BYTES + (16 + 8 + 2) * GW * 4); }
-
-static void panelk_map(panelk *p, uint8_t *base, int64_t nb)
+INLINE panelk_view panelk_at(const uint8_t *panel, int64_t nb)
 {
-    p->u = base;
-    p->sc = (int32_t *)(p->u + (size_t)nb * 64 * GQUAD_BYTES);
-    p->coef = p->sc + (size_t)nb * 16 * GW;
-    p->d = (float *)(p->coef + (size_t)nb * 8 * GW);
-    p->dmin = p->d + (size_t)nb * GW;
+    panelk_view v;
+    v.u = panel;
+    v.sc = (const int32_t *)(v.u + (size_t)nb * 64 * QBYTES);
+    v.coef = v.sc + (size_t)nb * 16 * PANEL;
+    v.d = (const float *)(v.coef + (size_t)nb * 8 * PANEL);
+    v.dmin = v.d + (size_t)nb * PANEL;
+    return v;
 }
 
 /* Element groups of each K-quant: 16 groups of 16 elements for Q2_K, Q3_K,
@@ -426,63 +440,78 @@ static void panelk_map(panelk *p, uint8_t *base, int64_t nb)
 INLINE int k_groups(k_layout L) { return L.unpack == unpack_q4_k || L.unpack == unpack_q5_k ? 8 : 16; }
 
 /* Unpack a super-block: 256 unsigned bytes in element order, the group
- * scales and the 16 bsums coefficients (the same as the kblock form). */
-static void k_unpack_scalar(const uint8_t *bw, k_layout L, uint8_t u[256], int32_t sc[16], int16_t coef[16])
+ * scales and the 16 bsums coefficients (the kblock form, in memory). */
+static void k_unpack_block(const uint8_t *bw, k_layout L, uint8_t u[256], int32_t sc[16], int16_t coef[16])
 {
     kblock kb;
     L.unpack(bw, &kb);
     for (int g = 0; g < 8; g++) _mm256_storeu_si256((__m256i *)(u + 32 * g), kb.u[g]);
-    int16_t c16[16];
-    _mm256_storeu_si256((__m256i *)c16, kb.coef);
-    for (int k = 0; k < 16; k++) coef[k] = c16[k];
-    /* scales: broadcast pairs in kb.sc[g]; read them back per group */
+    _mm256_storeu_si256((__m256i *)coef, kb.coef);
+    /* kb.sc[g] holds int16 scales per maddubs pair of u[g]: one scale for
+     * 32-element groups, two (low / high 128-bit half) for 16-element ones */
     const int G = k_groups(L);
     for (int g = 0; g < 8; g++) {
         int16_t s16[16];
         _mm256_storeu_si256((__m256i *)s16, kb.sc[g]);
-        if (G == 8) sc[g] = s16[0];
-        else {
-            sc[2 * g] = s16[0];       /* first 16 elements of the 32 */
-            sc[2 * g + 1] = s16[8];   /* next 16 (the high 128-bit half) */
+        if (G == 8) {
+            sc[g] = s16[0];
+        } else {
+            sc[2 * g] = s16[0];
+            sc[2 * g + 1] = s16[8];
         }
     }
 }
 
-static void panelk_pack(panelk *p, const uint8_t *w, size_t row_bytes, int n, int64_t nb, k_layout L)
+static void panelk_pack(uint8_t *panel, const uint8_t *w, size_t row_bytes, int n, int64_t nb, k_layout L)
 {
     const int G = k_groups(L);
-    for (int lane = 0; lane < GW; lane++) {
-        const uint8_t *row = w + (size_t)lane * row_bytes;
+    panelk_view v = panelk_at(panel, nb);
+    uint8_t *u = panel;
+    int32_t *sc = (int32_t *)v.sc, *coef = (int32_t *)v.coef;
+    float *d = (float *)v.d, *dmin = (float *)v.dmin;
+    for (int row = 0; row < PANEL; row++) {
         for (int64_t b = 0; b < nb; b++) {
-            uint8_t u[256];
-            int32_t sc[16] = { 0 };
-            int16_t coef[16] = { 0 };
-            float d = 0.0f, dmin = 0.0f;
-            if (lane < n) {
-                const uint8_t *bw = row + (size_t)b * L.wsize;
-                k_unpack_scalar(bw, L, u, sc, coef);
-                d = h2f(lz_rd16(bw + L.d_off));
-                if (L.mode == KMODE_MIN) dmin = h2f(lz_rd16(bw + L.dmin_off));
+            uint8_t ub[256];
+            int32_t s[16] = { 0 };
+            int16_t cf[16] = { 0 };
+            float dv = 0.0f, dm = 0.0f;
+            if (row < n) {
+                const uint8_t *bw = w + (size_t)row * row_bytes + (size_t)b * L.wsize;
+                k_unpack_block(bw, L, ub, s, cf);
+                dv = h2f(lz_rd16(bw + L.d_off));
+                if (L.mode == KMODE_MIN) dm = h2f(lz_rd16(bw + L.dmin_off));
             } else {
-                memset(u, 0, sizeof(u));
+                memset(ub, 0, sizeof(ub));
             }
-            for (int q = 0; q < 64; q++) memcpy(p->u + ((size_t)b * 64 + q) * GQUAD_BYTES + (size_t)lane * 4, u + 4 * q, 4);
-            for (int g = 0; g < G; g++) p->sc[((size_t)b * 16 + g) * GW + lane] = sc[g];
+            for (int q = 0; q < 64; q++) memcpy(u + ((size_t)b * 64 + q) * QBYTES + (size_t)row * 4, ub + 4 * q, 4);
+            for (int g = 0; g < 16; g++) sc[((size_t)b * 16 + g) * PANEL + row] = g < G ? s[g] : 0;
             for (int k = 0; k < 8; k++) {
-                const uint32_t pair = (uint16_t)coef[2 * k] | ((uint32_t)(uint16_t)coef[2 * k + 1] << 16);
-                p->coef[((size_t)b * 8 + k) * GW + lane] = (int32_t)pair;
+                const uint32_t pair = (uint16_t)cf[2 * k] | ((uint32_t)(uint16_t)cf[2 * k + 1] << 16);
+                coef[((size_t)b * 8 + k) * PANEL + row] = (int32_t)pair;
             }
-            p->d[(size_t)b * GW + lane] = d;
-            p->dmin[(size_t)b * GW + lane] = dmin;
+            d[(size_t)b * PANEL + row] = dv;
+            dmin[(size_t)b * PANEL + row] = dm;
         }
     }
 }
 
-INLINE void tilek(const panelk *P, int RV, const uint8_t *act, size_t act_bytes, int64_t c0, int C, int64_t nb,
-                  k_layout L, gvf *acc, float *out, size_t out_stride, int64_t r0, int n_rows)
+INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes, int64_t c0,
+                  int C, int64_t nb, k_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
 {
     const int G = k_groups(L);
     const int QG = 64 / G;   /* quads per group */
+    const uint8_t *pu[2];
+    const int32_t *psc[2], *pcf[2];
+    const float *pd[2], *pdm[2];
+    for (int rv = 0; rv < RV; rv++) {
+        const panelk_view v = panelk_at(rowvec_panel(panels, panel_bytes, rv), nb);
+        const int half = (rv % VPP) * GW;
+        pu[rv] = v.u + (size_t)half * 4;
+        psc[rv] = v.sc + half;
+        pcf[rv] = v.coef + half;
+        pd[rv] = v.d + half;
+        pdm[rv] = v.dmin + half;
+    }
     for (int i = 0; i < 8 * RV * C; i++) GV_STORE_F(acc + i, GV_ZERO_F());
     for (int64_t b = 0; b < nb; b++) {
         const size_t ab = (size_t)b * Q8K_SIZE;
@@ -501,7 +530,7 @@ INLINE void tilek(const panelk *P, int RV, const uint8_t *act, size_t act_bytes,
                 const int q = g * QG + qq;
                 gvi u[2];
 #pragma GCC unroll 2
-                for (int rv = 0; rv < RV; rv++) u[rv] = GV_LOAD_I(P[rv].u + ((size_t)b * 64 + q) * GQUAD_BYTES);
+                for (int rv = 0; rv < RV; rv++) u[rv] = GV_LOAD_I(pu[rv] + ((size_t)b * 64 + q) * QBYTES);
 #pragma GCC unroll 4
                 for (int c = 0; c < C; c++) {
                     const gvi a = GV_SET1_I(rd32s(act + (size_t)(c0 + c) * act_bytes + ab + Q8K_QS + 4 * q));
@@ -511,7 +540,7 @@ INLINE void tilek(const panelk *P, int RV, const uint8_t *act, size_t act_bytes,
             }
 #pragma GCC unroll 2
             for (int rv = 0; rv < RV; rv++) {
-                const gvi sc = GV_LOAD_I(P[rv].sc + ((size_t)b * 16 + g) * GW);
+                const gvi sc = GV_LOAD_I(psc[rv] + ((size_t)b * 16 + g) * PANEL);
 #pragma GCC unroll 4
                 for (int c = 0; c < C; c++) isum[rv][c] = GV_ADD_I(isum[rv][c], GV_MULLO_I(t[rv][c], sc));
             }
@@ -520,7 +549,7 @@ INLINE void tilek(const panelk *P, int RV, const uint8_t *act, size_t act_bytes,
         for (int k = 0; k < 8; k++) {
             gvi cf[2];
 #pragma GCC unroll 2
-            for (int rv = 0; rv < RV; rv++) cf[rv] = GV_LOAD_I(P[rv].coef + ((size_t)b * 8 + k) * GW);
+            for (int rv = 0; rv < RV; rv++) cf[rv] = GV_LOAD_I(pcf[rv] + ((size_t)b * 8 + k) * PANEL);
 #pragma GCC unroll 4
             for (int c = 0; c < C; c++) {
                 const gvi bs = GV_SET1_I(rd32s(act + (size_t)(c0 + c) * act_bytes + ab + Q8K_BSUMS + 4 * k));
@@ -531,8 +560,8 @@ INLINE void tilek(const panelk *P, int RV, const uint8_t *act, size_t act_bytes,
         gvf *accb = acc + (size_t)(b % 8) * RV * C;
 #pragma GCC unroll 2
         for (int rv = 0; rv < RV; rv++) {
-            const gvf dw = GV_LOAD_F(P[rv].d + (size_t)b * GW);
-            const gvf dmin = GV_LOAD_F(P[rv].dmin + (size_t)b * GW);
+            const gvf dw = GV_LOAD_F(pd[rv] + (size_t)b * PANEL);
+            const gvf dmin = GV_LOAD_F(pdm[rv] + (size_t)b * PANEL);
 #pragma GCC unroll 4
             for (int c = 0; c < C; c++) {
                 float daf;
@@ -555,18 +584,19 @@ INLINE void tilek(const panelk *P, int RV, const uint8_t *act, size_t act_bytes,
         const int nr = n_rows - rv * GW;
         if (nr <= 0) break;
         for (int c = 0; c < C; c++)
-            gv_store_rows(out + (size_t)(c0 + c) * out_stride + (size_t)(r0 + rv * GW),
-                          gv_reduce8(acc + rv * C + c, (size_t)RV * C), nr);
+            gv_store_rows(out + (size_t)(c0 + c) * out_stride + (size_t)rv * GW, gv_reduce8(acc + rv * C + c, (size_t)RV * C),
+                          nr);
     }
 }
 
 #define GK_RV 2
 #define GK_C 4
+#define GK_ROWS (GK_RV * GW)
 
-static void tilek_cols(const panelk *P, int RV, const uint8_t *act, size_t act_bytes, int64_t c0, int C, int64_t nb,
-                       k_layout L, gvf *acc, float *out, size_t out_stride, int64_t r0, int n_rows)
+static void tilek_cols(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes,
+                       int64_t c0, int C, int64_t nb, k_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
 {
-#define TK(RVc, Cc) tilek(P, RVc, act, act_bytes, c0, Cc, nb, L, acc, out, out_stride, r0, n_rows)
+#define TK(RVc, Cc) tilek(panels, panel_bytes, RVc, act, act_bytes, c0, Cc, nb, L, acc, out, out_stride, n_rows)
 #define TKC(RVc)                \
     switch (C) {                 \
     case 1: TK(RVc, 1); break;   \
@@ -579,69 +609,123 @@ static void tilek_cols(const panelk *P, int RV, const uint8_t *act, size_t act_b
 #undef TKC
 }
 
-INLINE int gemmk(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,
-                 size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, k_layout L)
+INLINE int gemmk_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, int64_t n_rows, const uint8_t *act,
+                        size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, k_layout L)
 {
     const int64_t nb = n / LZ_QK_K;
-    const size_t pbytes = panelk_bytes(nb);
-    const size_t accbytes = (size_t)8 * GK_RV * GK_C * sizeof(gvf);
-    uint8_t *buf = scratch_get(GK_RV * pbytes + accbytes + 64);
-    if (!buf) return 0;
-    panelk P[GK_RV];
-    for (int rv = 0; rv < GK_RV; rv++) panelk_map(&P[rv], buf + rv * pbytes, nb);
-    gvf *acc = (gvf *)(((uintptr_t)(buf + GK_RV * pbytes) + 63) & ~(uintptr_t)63);
-    for (int64_t r0 = 0; r0 < n_rows; r0 += GK_RV * GW) {
-        const int rows = (int)LZ_MIN((int64_t)GK_RV * GW, n_rows - r0);
+    gvf *acc = scratch_get(SCRATCH_WORK, (size_t)8 * GK_RV * GK_C * sizeof(gvf));
+    if (!acc) return 0;
+    for (int64_t r0 = 0; r0 < n_rows; r0 += GK_ROWS) {
+        const int rows = (int)LZ_MIN((int64_t)GK_ROWS, n_rows - r0);
         const int RV = (rows + GW - 1) / GW;
-        for (int rv = 0; rv < RV; rv++)
-            panelk_pack(&P[rv], w + (size_t)(r0 + rv * GW) * row_bytes, row_bytes, LZ_MIN(GW, rows - rv * GW), nb, L);
+        const uint8_t *p = panels + (size_t)(r0 / PANEL) * panel_bytes;
         for (int64_t c0 = 0; c0 < n_cols; c0 += GK_C)
-            tilek_cols(P, RV, act, act_bytes, c0, (int)LZ_MIN((int64_t)GK_C, n_cols - c0), nb, L, acc, out, out_stride,
-                       r0, rows);
+            tilek_cols(p, panel_bytes, RV, act, act_bytes, c0, (int)LZ_MIN((int64_t)GK_C, n_cols - c0), nb, L, acc,
+                       out + (size_t)r0, out_stride, rows);
     }
     return 1;
 }
 
-/* ------------------------------------------------------------ table */
+/* ------------------------------------------------------------ entries */
 
-/* One tiled product per type (kernel table entries); a single column is
- * declined: vec_dot streams it faster than a panel can be packed. */
-#define GEMM_ENTRY(name, driver, layout)                                                                   \
-    static int name(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,      \
-                    size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)                      \
-    {                                                                                                      \
-        return n_cols >= 2 && driver(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, layout); \
+/*
+ * Per type: the panel size, the packer, the product over packed panels,
+ * and the product of unpacked rows, which packs a few panels at a time into
+ * per-thread scratch (for one-off products; a matrix used many times is
+ * packed once, lz_pack_mat). The packing is the same at every x86 level,
+ * so a matrix packed by one level serves the others.
+ */
+#define PACK_ROWS_SCRATCH 64   /* rows packed at a time by the unpacked entry */
+
+INLINE void pack_rows(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, uint8_t *dst, int is_k,
+                      b32_layout L32, k_layout LK)
+{
+    const size_t pb = is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK);
+    for (int64_t r = 0; r < n_rows; r += PANEL) {
+        const int rows = (int)LZ_MIN((int64_t)PANEL, n_rows - r);
+        uint8_t *panel = dst + (size_t)(r / PANEL) * pb;
+        if (is_k) panelk_pack(panel, w + (size_t)r * row_bytes, row_bytes, rows, n / LZ_QK_K, LK);
+        else panel32_pack(panel, w + (size_t)r * row_bytes, row_bytes, rows, n / LZ_QK, L32);
     }
-GEMM_ENTRY(gemm_q8_0, gemm32, L_Q8_0)
-GEMM_ENTRY(gemm_q4_0, gemm32, L_Q4_0)
-GEMM_ENTRY(gemm_q5_0, gemm32, L_Q5_0)
-GEMM_ENTRY(gemm_q4_1, gemm32, L_Q4_1)
-GEMM_ENTRY(gemm_q5_1, gemm32, L_Q5_1)
-GEMM_ENTRY(gemm_q2_k, gemmk, K_Q2)
-GEMM_ENTRY(gemm_q3_k, gemmk, K_Q3)
-GEMM_ENTRY(gemm_q4_k, gemmk, K_Q4)
-GEMM_ENTRY(gemm_q5_k, gemmk, K_Q5)
-GEMM_ENTRY(gemm_q6_k, gemmk, K_Q6)
-#undef GEMM_ENTRY
+}
+
+INLINE int gemm_panels(int64_t n, const uint8_t *panels, int64_t n_rows, const uint8_t *act, size_t act_bytes,
+                       int64_t n_cols, float *out, size_t out_stride, int is_k, b32_layout L32, k_layout LK)
+{
+    if (is_k) return gemmk_panels(n, panels, panelk_bytes(n / LZ_QK_K), n_rows, act, act_bytes, n_cols, out, out_stride, LK);
+    return gemm32_panels(n, panels, panel32_bytes(n / LZ_QK), n_rows, act, act_bytes, n_cols, out, out_stride, L32);
+}
+
+INLINE int gemm_unpacked(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,
+                         size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, int is_k, b32_layout L32,
+                         k_layout LK)
+{
+    if (n_cols < 2) return 0;   /* one column: vec_dot streams faster than a panel is packed */
+    const size_t pb = is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK);
+    uint8_t *panels = scratch_get(SCRATCH_PANELS, pb * (PACK_ROWS_SCRATCH / PANEL));
+    if (!panels) return 0;
+    for (int64_t r = 0; r < n_rows; r += PACK_ROWS_SCRATCH) {
+        const int64_t nr = LZ_MIN((int64_t)PACK_ROWS_SCRATCH, n_rows - r);
+        pack_rows(n, w + (size_t)r * row_bytes, row_bytes, nr, panels, is_k, L32, LK);
+        if (!gemm_panels(n, panels, nr, act, act_bytes, n_cols, out + r, out_stride, is_k, L32, LK)) return 0;
+    }
+    return 1;
+}
+
+#define GEMM_ENTRIES(sfx, is_k, L32, LK)                                                                          \
+    static size_t panel_bytes_##sfx(int64_t n)                                                                  \
+    {                                                                                                           \
+        return is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK);                                     \
+    }                                                                                                           \
+    static void pack_##sfx(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, uint8_t *dst)         \
+    {                                                                                                           \
+        pack_rows(n, w, row_bytes, n_rows, dst, is_k, L32, LK);                                                 \
+    }                                                                                                           \
+    static int gemm_packed_##sfx(int64_t n, const uint8_t *panels, int64_t n_rows, const uint8_t *act,          \
+                                 size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)               \
+    {                                                                                                           \
+        return gemm_panels(n, panels, n_rows, act, act_bytes, n_cols, out, out_stride, is_k, L32, LK);          \
+    }                                                                                                           \
+    static int gemm_##sfx(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,    \
+                          size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)                      \
+    {                                                                                                           \
+        return gemm_unpacked(n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride, is_k, L32, LK);  \
+    }
+
+GEMM_ENTRIES(q8_0, 0, L_Q8_0, K_Q4)
+GEMM_ENTRIES(q4_0, 0, L_Q4_0, K_Q4)
+GEMM_ENTRIES(q5_0, 0, L_Q5_0, K_Q4)
+GEMM_ENTRIES(q4_1, 0, L_Q4_1, K_Q4)
+GEMM_ENTRIES(q5_1, 0, L_Q5_1, K_Q4)
+GEMM_ENTRIES(q2_k, 1, L_Q8_0, K_Q2)
+GEMM_ENTRIES(q3_k, 1, L_Q8_0, K_Q3)
+GEMM_ENTRIES(q4_k, 1, L_Q8_0, K_Q4)
+GEMM_ENTRIES(q5_k, 1, L_Q8_0, K_Q5)
+GEMM_ENTRIES(q6_k, 1, L_Q8_0, K_Q6)
+#undef GEMM_ENTRIES
 
 /* The quantized types' entries of this level's kernel table (AVX2 also
  * sets the float types; dot_avx512.c has 512-bit ones of its own). */
 static void x86_fill_quant(lz_kernels *k)
 {
+#define ROW(T, sfx) { T, vec_dot_##sfx, gemm_##sfx, { panel_bytes_##sfx, pack_##sfx, gemm_packed_##sfx } }
     static const struct {
         lz_type type;
         lz_vec_dot_fn dot;
         lz_gemm_fn gemm;
+        lz_packed_kernels packed;
     } rows[] = {
-        { LZ_TYPE_Q8_0, vec_dot_q8_0, gemm_q8_0 }, { LZ_TYPE_Q4_0, vec_dot_q4_0, gemm_q4_0 },
-        { LZ_TYPE_Q5_0, vec_dot_q5_0, gemm_q5_0 }, { LZ_TYPE_Q4_1, vec_dot_q4_1, gemm_q4_1 },
-        { LZ_TYPE_Q5_1, vec_dot_q5_1, gemm_q5_1 }, { LZ_TYPE_Q2_K, vec_dot_q2_k, gemm_q2_k },
-        { LZ_TYPE_Q3_K, vec_dot_q3_k, gemm_q3_k }, { LZ_TYPE_Q4_K, vec_dot_q4_k, gemm_q4_k },
-        { LZ_TYPE_Q5_K, vec_dot_q5_k, gemm_q5_k }, { LZ_TYPE_Q6_K, vec_dot_q6_k, gemm_q6_k },
+        ROW(LZ_TYPE_Q8_0, q8_0), ROW(LZ_TYPE_Q4_0, q4_0), ROW(LZ_TYPE_Q5_0, q5_0), ROW(LZ_TYPE_Q4_1, q4_1),
+        ROW(LZ_TYPE_Q5_1, q5_1), ROW(LZ_TYPE_Q2_K, q2_k), ROW(LZ_TYPE_Q3_K, q3_k), ROW(LZ_TYPE_Q4_K, q4_k),
+        ROW(LZ_TYPE_Q5_K, q5_k), ROW(LZ_TYPE_Q6_K, q6_k),
     };
+#undef ROW
+    k->pack_format = LZ_PACK_X86;
+    k->panel_rows = PANEL;
     for (size_t i = 0; i < LZ_ARRAY_LEN(rows); i++) {
         k->vec_dot[rows[i].type] = rows[i].dot;
         k->gemm[rows[i].type] = rows[i].gemm;
+        k->packed[rows[i].type] = rows[i].packed;
     }
 #if !LZ_X86_VNNI
     k->vec_dot[LZ_TYPE_F32] = vec_dot_f32;
