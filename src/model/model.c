@@ -478,6 +478,9 @@ const lz_model_hparams *lz_model_get_hparams(const lz_model *m) { return &m->pub
 
 /* ================================================================ eval state */
 
+/* Query heads of one KV head evaluated together at most (attention). */
+#define LZ_MAX_GROUP 16
+
 struct lz_eval_state {
     const lz_model *m;
     uint32_t n_ctx;
@@ -491,7 +494,8 @@ struct lz_eval_state {
     float *rope_tab;       /* [2][max_batch][n_rot] */
     float *x, *xn, *q, *k, *v, *att, *o, *gate, *up;
     uint8_t *act[3];       /* quantized activations, one buffer per partner type */
-    float *scores;         /* per thread: n_ctx floats */
+    float *scores;         /* per thread: max_group rows of n_ctx floats */
+    uint32_t max_group;    /* widest group of query heads sharing a KV head (<= LZ_MAX_GROUP) */
     int scores_threads;
 };
 
@@ -535,6 +539,11 @@ lz_eval_state *lz_eval_state_create(const lz_model *m, uint32_t n_ctx, uint32_t 
     s->n_ctx = n_ctx;
     s->max_batch = max_batch;
     s->cap_swa = n_ctx;
+    s->max_group = 1;
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        const uint32_t g = hp->layers[il].n_head / hp->layers[il].n_head_kv;
+        if (g <= LZ_MAX_GROUP && g > s->max_group) s->max_group = g;
+    }
     if (m->has_swa && (uint64_t)hp->n_swa + max_batch < n_ctx) s->cap_swa = hp->n_swa + max_batch;
     s->kc = calloc(hp->n_layer, sizeof(*s->kc));
     s->vc = calloc(hp->n_layer, sizeof(*s->vc));
@@ -755,9 +764,15 @@ static void stage_logits(const fwd *F, uint32_t b)
 typedef struct {
     const fwd *F;
     float kq_scale;
+    uint32_t heads_per_task;   /* query heads of one KV head handled together */
 } attn_job;
 
-/* One (token, head): scores over the visible cache rows, softmax, V sum. */
+/*
+ * One token and a run of query heads that share a KV head: scores over the
+ * visible cache rows, softmax, V sum, each head in the reference's order
+ * (kernels.h); the heads only share the loads of the cache rows, so any
+ * grouping gives the same bits.
+ */
 static void attn_task(void *arg, int task, int thread)
 {
     const attn_job *j = arg;
@@ -767,43 +782,61 @@ static void attn_task(void *arg, int task, int thread)
     const uint32_t il = F->il;
     const lz_layer_hparams *lh = &hp->layers[il];
     const uint32_t hd = hp->head_dim;
-    const uint32_t b = (uint32_t)task / lh->n_head, h = (uint32_t)task % lh->n_head;
-    const uint32_t g = h / (lh->n_head / lh->n_head_kv);
+    const uint32_t tasks_per_token = lh->n_head / j->heads_per_task;
+    const uint32_t b = (uint32_t)task / tasks_per_token;
+    const uint32_t h0 = ((uint32_t)task % tasks_per_token) * j->heads_per_task;
+    const uint32_t G = j->heads_per_task;
+    const uint32_t kvh = h0 / (lh->n_head / lh->n_head_kv);
     const uint32_t n_kv = lh->n_head_kv * hd;
     const uint32_t pos = F->pos0 + b;
     const uint32_t lo = lh->sliding && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
     const uint32_t cap = s->cap[il];
-    const uint16_t *kc = s->kc[il] + (size_t)g * hd;
-    const uint16_t *vc = s->vc[il] + (size_t)g * hd;
-    const float *q = s->q + (size_t)b * lh->n_head * hd + (size_t)h * hd;
-    float *sc = s->scores + (size_t)thread * s->n_ctx;
-    const lz_kernels *kern = F->kern;
-
-    float mx = -INFINITY;
-    for (uint32_t p = lo; p <= pos; p++) {
-        const float v = kern->dot_f16(q, kc + (size_t)(p % cap) * n_kv, hd) * j->kq_scale;
-        sc[p - lo] = v;
-        if (v > mx) mx = v;
-    }
+    const uint16_t *kc = s->kc[il] + (size_t)kvh * hd;
+    const uint16_t *vc = s->vc[il] + (size_t)kvh * hd;
     const uint32_t n_keys = pos - lo + 1;
-    double sum = 0.0;
-    kern->exp_sum(sc, n_keys, mx, &sum);
-    float *out = s->att + (size_t)b * lh->n_head * hd + (size_t)h * hd;
-    memset(out, 0, hd * sizeof(float));
+    const lz_kernels *kern = F->kern;
+    const float *q[LZ_MAX_GROUP];
+    float *sc[LZ_MAX_GROUP], *out[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < G; g++) {
+        q[g] = s->q + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
+        sc[g] = s->scores + ((size_t)thread * s->max_group + g) * s->n_ctx;
+        out[g] = s->att + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
+        memset(out[g], 0, hd * sizeof(float));
+    }
     /* positions lo..pos in ascending order: at most two runs of ring slots */
     const uint32_t s0 = lo % cap;
     const uint32_t run0 = LZ_MIN(n_keys, cap - s0);
-    kern->wsum_f16(out, sc, vc + (size_t)s0 * n_kv, n_kv, run0, hd);
-    if (run0 < n_keys) kern->wsum_f16(out, sc + run0, vc, n_kv, n_keys - run0, hd);
-    const float inv = 1.0f / (float)sum;
-    for (uint32_t i = 0; i < hd; i++) out[i] = out[i] * inv;
+    kern->attn_scores(q, (int)G, kc + (size_t)s0 * n_kv, n_kv, run0, hd, j->kq_scale, sc[0], s->n_ctx);
+    if (run0 < n_keys) kern->attn_scores(q, (int)G, kc, n_kv, n_keys - run0, hd, j->kq_scale, sc[0] + run0, s->n_ctx);
+    double sum[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < G; g++) {
+        float mx = -INFINITY;
+        for (uint32_t p = 0; p < n_keys; p++)
+            if (sc[g][p] > mx) mx = sc[g][p];
+        sum[g] = 0.0;
+        kern->exp_sum(sc[g], n_keys, mx, &sum[g]);
+    }
+    kern->attn_wsum(out, (const float *const *)sc, (int)G, vc + (size_t)s0 * n_kv, n_kv, run0, hd);
+    if (run0 < n_keys) {
+        const float *sc1[LZ_MAX_GROUP];
+        for (uint32_t g = 0; g < G; g++) sc1[g] = sc[g] + run0;
+        kern->attn_wsum(out, sc1, (int)G, vc, n_kv, n_keys - run0, hd);
+    }
+    for (uint32_t g = 0; g < G; g++) {
+        const float inv = 1.0f / (float)sum[g];
+        for (uint32_t i = 0; i < hd; i++) out[g][i] = out[g][i] * inv;
+    }
 }
 
 static void run_attention(const fwd *F)
 {
     const lz_model *m = F->m;
-    attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale };
-    lz_pool_run(F->pool, (int)(F->n * m->hp.layers[F->il].n_head), attn_task, &j);
+    const lz_layer_hparams *lh = &m->hp.layers[F->il];
+    attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv };
+    /* whole groups share the cache loads; with too few tokens to keep the
+     * threads busy, one head per task instead */
+    if (j.heads_per_task > LZ_MAX_GROUP || F->n * lh->n_head_kv < (uint32_t)F->n_threads * 2) j.heads_per_task = 1;
+    lz_pool_run(F->pool, (int)(F->n * (lh->n_head / j.heads_per_task)), attn_task, &j);
 }
 
 /* ---------------------------------------------------------------- matmuls */
@@ -1054,7 +1087,7 @@ static int ensure_scores(lz_eval_state *s, int n_threads, lz_err *err)
 {
     if (s->scores_threads >= n_threads) return 0;
     lz_free_aligned(s->scores);
-    s->scores = alloc_floats((uint64_t)n_threads * s->n_ctx);
+    s->scores = alloc_floats((uint64_t)n_threads * s->max_group * s->n_ctx);
     s->scores_threads = s->scores ? n_threads : 0;
     return s->scores ? 0 : lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory for attention scores");
 }

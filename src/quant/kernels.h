@@ -71,6 +71,14 @@ typedef struct lz_kernels {
     void (*wsum_f16)(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
     /* gate[i] = act(gate[i]) * up[i] */
     void (*gated_act)(float *gate, const float *up, uint32_t n, lz_ffn_act act);
+    /* The same attention steps for G queries that share one KV head (grouped
+     * query attention), so that each f16 cache row is loaded once for all:
+     * scores[g * scores_stride + j] = dot_f16(q[g], k + j * stride, n) * scale */
+    void (*attn_scores)(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows, uint32_t n,
+                        float scale, float *scores, size_t scores_stride);
+    /* for each g: wsum_f16(y[g], w[g], v, stride, n_rows, n) */
+    void (*attn_wsum)(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride, uint32_t n_rows,
+                      uint32_t n);
 } lz_kernels;
 
 /* The table of `isa`, lowered to the best level this CPU and build run
@@ -111,5 +119,9 @@ float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n);
 void lz_op_exp_sum_ref(float *x, uint32_t n, float max, double *sum);
 void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
 void lz_op_gated_act(float *gate, const float *up, uint32_t n, lz_ffn_act act);
+void lz_op_attn_scores_ref(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows, uint32_t n,
+                           float scale, float *scores, size_t scores_stride);
+void lz_op_attn_wsum_ref(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
+                         uint32_t n_rows, uint32_t n);
 
 #endif /* LZ_KERNELS_H */

@@ -42,6 +42,20 @@ void lz_op_gated_act(float *gate, const float *up, uint32_t n, lz_ffn_act act)
     }
 }
 
+void lz_op_attn_scores_ref(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows, uint32_t n,
+                           float scale, float *scores, size_t scores_stride)
+{
+    for (int g = 0; g < G; g++)
+        for (uint32_t j = 0; j < n_rows; j++)
+            scores[(size_t)g * scores_stride + j] = lz_op_dot_f16_ref(q[g], k + (size_t)j * stride, n) * scale;
+}
+
+void lz_op_attn_wsum_ref(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
+                         uint32_t n_rows, uint32_t n)
+{
+    for (int g = 0; g < G; g++) lz_op_wsum_f16_ref(y[g], w[g], v, stride, n_rows, n);
+}
+
 void lz_kernels_fill_ref(lz_kernels *k)
 {
     k->vec_dot[LZ_TYPE_F32] = lz_vec_dot_f32_ref;
@@ -65,4 +79,6 @@ void lz_kernels_fill_ref(lz_kernels *k)
     k->exp_sum = lz_op_exp_sum_ref;
     k->wsum_f16 = lz_op_wsum_f16_ref;
     k->gated_act = lz_op_gated_act;
+    k->attn_scores = lz_op_attn_scores_ref;
+    k->attn_wsum = lz_op_attn_wsum_ref;
 }

@@ -88,6 +88,7 @@ void lz_kernels_fill_avx2(struct lz_kernels *k);
 void lz_kernels_fill_avx512(struct lz_kernels *k);
 void lz_ops_fill_avx2(struct lz_kernels *k);        /* x86/ops_avx2.c: the float kernels */
 void lz_quantize_fill_avx2(struct lz_kernels *k);   /* x86/quantize_avx2.c */
+void lz_ops_fill_avx512(struct lz_kernels *k);      /* x86/ops_avx512.c */
 #endif
 #if defined(LZ_BUILD_ARM_SIMD)
 void lz_kernels_fill_neon(struct lz_kernels *k);

@@ -60,4 +60,5 @@ void lz_kernels_fill_avx512(lz_kernels *k)
     k->vec_dot[LZ_TYPE_F16] = vec_dot_f16_512;
     k->vec_dot[LZ_TYPE_BF16] = vec_dot_bf16_512;
     if (lz_cpu_get_features()->avx512vnni) x86_fill_quant(k);
+    lz_ops_fill_avx512(k);
 }

@@ -187,10 +187,87 @@ static void gated_act_avx2(float *gate, const float *up, uint32_t n, lz_ffn_act 
     if (i < n) lz_op_gated_act(gate + i, up + i, n - i, act);
 }
 
+/* ---------------------------------------------------------------- grouped attention */
+
+/* The reference's reduction of 32 lanes held in a[0..3] (a[v] = lanes 8v..8v+7). */
+static inline float reduce32_avx2(const __m256 a[4])
+{
+    const __m256 s = _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3]));
+    __m128 u = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    u = _mm_add_ps(u, _mm_movehl_ps(u, u));
+    u = _mm_add_ss(u, _mm_shuffle_ps(u, u, 1));
+    return _mm_cvtss_f32(u);
+}
+
+/* Two queries at a time share each converted chunk of the key row. */
+static void attn_scores_avx2(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows, uint32_t n,
+                             float scale, float *scores, size_t scores_stride)
+{
+    if (n % 32 != 0) {
+        lz_op_attn_scores_ref(q, G, k, stride, n_rows, n, scale, scores, scores_stride);
+        return;
+    }
+    int g = 0;
+    for (; g + 2 <= G; g += 2) {
+        const float *q0 = q[g], *q1 = q[g + 1];
+        for (uint32_t j = 0; j < n_rows; j++) {
+            const uint16_t *kr = k + (size_t)j * stride;
+            __m256 a[4], b[4];
+            for (int v = 0; v < 4; v++) a[v] = b[v] = _mm256_setzero_ps();
+            for (uint32_t i = 0; i < n; i += 32)
+                for (int v = 0; v < 4; v++) {
+                    const __m256 kv = load_f16(kr + i + 8 * v);
+                    a[v] = _mm256_add_ps(a[v], _mm256_mul_ps(_mm256_loadu_ps(q0 + i + 8 * v), kv));
+                    b[v] = _mm256_add_ps(b[v], _mm256_mul_ps(_mm256_loadu_ps(q1 + i + 8 * v), kv));
+                }
+            scores[(size_t)g * scores_stride + j] = reduce32_avx2(a) * scale;
+            scores[(size_t)(g + 1) * scores_stride + j] = reduce32_avx2(b) * scale;
+        }
+    }
+    for (; g < G; g++)
+        for (uint32_t j = 0; j < n_rows; j++) scores[(size_t)g * scores_stride + j] = dot_f16_avx2(q[g], k + (size_t)j * stride, n) * scale;
+}
+
+/* 32 outputs of two queries stay in 8 registers while the rows stream past;
+ * each converted chunk of a value row serves both. */
+static void attn_wsum_avx2(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
+                           uint32_t n_rows, uint32_t n)
+{
+    int g = 0;
+    if (n % 32 == 0)
+        for (; g + 2 <= G; g += 2) {
+            float *y0 = y[g], *y1 = y[g + 1];
+            const float *w0 = w[g], *w1 = w[g + 1];
+            for (uint32_t i = 0; i < n; i += 32) {
+                __m256 a[4], b[4];
+                for (int r = 0; r < 4; r++) {
+                    a[r] = _mm256_loadu_ps(y0 + i + 8 * r);
+                    b[r] = _mm256_loadu_ps(y1 + i + 8 * r);
+                }
+                for (uint32_t j = 0; j < n_rows; j++) {
+                    const __m256 c0 = _mm256_set1_ps(w0[j]), c1 = _mm256_set1_ps(w1[j]);
+                    const uint16_t *vj = v + (size_t)j * stride + i;
+                    for (int r = 0; r < 4; r++) {
+                        const __m256 vv = load_f16(vj + 8 * r);
+                        a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(c0, vv));
+                        b[r] = _mm256_add_ps(b[r], _mm256_mul_ps(c1, vv));
+                    }
+                }
+                for (int r = 0; r < 4; r++) {
+                    _mm256_storeu_ps(y0 + i + 8 * r, a[r]);
+                    _mm256_storeu_ps(y1 + i + 8 * r, b[r]);
+                }
+            }
+        }
+    for (; g < G; g++) wsum_f16_avx2(y[g], w[g], v, stride, n_rows, n);
+}
+
 void lz_ops_fill_avx2(lz_kernels *k)
 {
     k->dot_f16 = dot_f16_avx2;
     k->exp_sum = exp_sum_avx2;
     k->wsum_f16 = wsum_f16_avx2;
     k->gated_act = gated_act_avx2;
+    k->attn_scores = attn_scores_avx2;
+    k->attn_wsum = attn_wsum_avx2;
 }

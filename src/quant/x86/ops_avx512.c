@@ -1,0 +1,97 @@
+/*
+ * ops_avx512.c - AVX-512 versions of the attention kernels (ops_ref.c),
+ * bit-identical to the reference: the reference's 32 accumulator lanes
+ * acc[i % 32] live in two registers (lanes 0..15 and 16..31), products are
+ * multiplied then added (never FMA), f16 is widened exactly by VCVTPH2PS,
+ * and sums run over the rows in ascending order.
+ * Built with the AVX-512 flags (Makefile, *_avx512.c).
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "quant/kernels.h"
+#include "quant/quant_internal.h"
+
+static inline __m512 load16_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
+/* The reference's halving reduction of 32 lanes: lo = lanes 0..15, hi = 16..31. */
+static inline float reduce32(__m512 lo, __m512 hi)
+{
+    const __m512 s = _mm512_add_ps(lo, hi);                                                          /* h = 16 */
+    const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(s), _mm512_extractf32x8_ps(s, 1));        /* h = 8 */
+    __m128 u = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));                 /* h = 4 */
+    u = _mm_add_ps(u, _mm_movehl_ps(u, u));                                                          /* h = 2 */
+    u = _mm_add_ss(u, _mm_shuffle_ps(u, u, 1));                                                      /* h = 1 */
+    return _mm_cvtss_f32(u);
+}
+
+/* Up to 8 queries share each converted chunk of 32 key values. */
+#define SCORES_G 8
+
+static void attn_scores_avx512(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows,
+                               uint32_t n, float scale, float *scores, size_t scores_stride)
+{
+    if (n % 32 != 0) {
+        lz_op_attn_scores_ref(q, G, k, stride, n_rows, n, scale, scores, scores_stride);
+        return;
+    }
+    for (int g0 = 0; g0 < G; g0 += SCORES_G) {
+        const int gn = G - g0 < SCORES_G ? G - g0 : SCORES_G;
+        for (uint32_t j = 0; j < n_rows; j++) {
+            const uint16_t *kr = k + (size_t)j * stride;
+            __m512 lo[SCORES_G], hi[SCORES_G];
+            for (int g = 0; g < gn; g++) lo[g] = hi[g] = _mm512_setzero_ps();
+            for (uint32_t i = 0; i < n; i += 32) {
+                const __m512 k0 = load16_f16(kr + i), k1 = load16_f16(kr + i + 16);
+                for (int g = 0; g < gn; g++) {
+                    lo[g] = _mm512_add_ps(lo[g], _mm512_mul_ps(_mm512_loadu_ps(q[g0 + g] + i), k0));
+                    hi[g] = _mm512_add_ps(hi[g], _mm512_mul_ps(_mm512_loadu_ps(q[g0 + g] + i + 16), k1));
+                }
+            }
+            for (int g = 0; g < gn; g++) scores[(size_t)(g0 + g) * scores_stride + j] = reduce32(lo[g], hi[g]) * scale;
+        }
+    }
+}
+
+/* 64 outputs of up to 4 queries stay in registers while the rows stream
+ * past; each converted chunk of a value row serves every query. Other
+ * widths go to the parent level's kernel. */
+#define WSUM_G 4
+
+static void (*g_wsum_parent)(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
+                             uint32_t n_rows, uint32_t n);
+
+static void attn_wsum_avx512(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
+                             uint32_t n_rows, uint32_t n)
+{
+    if (n % 64 != 0) {
+        g_wsum_parent(y, w, G, v, stride, n_rows, n);
+        return;
+    }
+    for (int g0 = 0; g0 < G; g0 += WSUM_G) {
+        const int gn = G - g0 < WSUM_G ? G - g0 : WSUM_G;
+        for (uint32_t i = 0; i < n; i += 64) {
+            __m512 a[WSUM_G][4];
+            for (int g = 0; g < gn; g++)
+                for (int r = 0; r < 4; r++) a[g][r] = _mm512_loadu_ps(y[g0 + g] + i + 16 * r);
+            for (uint32_t j = 0; j < n_rows; j++) {
+                const uint16_t *vj = v + (size_t)j * stride + i;
+                __m512 vv[4];
+                for (int r = 0; r < 4; r++) vv[r] = load16_f16(vj + 16 * r);
+                for (int g = 0; g < gn; g++) {
+                    const __m512 c = _mm512_set1_ps(w[g0 + g][j]);
+                    for (int r = 0; r < 4; r++) a[g][r] = _mm512_add_ps(a[g][r], _mm512_mul_ps(c, vv[r]));
+                }
+            }
+            for (int g = 0; g < gn; g++)
+                for (int r = 0; r < 4; r++) _mm512_storeu_ps(y[g0 + g] + i + 16 * r, a[g][r]);
+        }
+    }
+}
+
+void lz_ops_fill_avx512(lz_kernels *k)
+{
+    g_wsum_parent = k->attn_wsum;
+    k->attn_scores = attn_scores_avx512;
+    k->attn_wsum = attn_wsum_avx512;
+}
