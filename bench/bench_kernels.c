@@ -1,26 +1,34 @@
 /*
- * bench_kernels.c - single-thread throughput of the dot-product kernels.
+ * bench_kernels.c - single-thread speed of the kernels against what the
+ * machine can do.
  *
- * For every weight type and every ISA level this CPU runs: a weight matrix
- * larger than the caches (default 64 MiB, above L2 and a 32 MiB L3) is
- * multiplied with one activation row through vec_dot (weights streamed
- * from memory once per product) and with 8 activation rows through lz_gemm
- * (each weight load reused 8 times). Reported: GB/s of weight bytes
- * processed per second of thread CPU time, median of several runs.
+ *  1. Machine limits: the int8 multiply-accumulate peak of each ISA level
+ *     (independent chains of vpdpbusd / maddubs+madd on registers, no
+ *     memory) and the read bandwidth from memory (a 256 MiB stream).
+ *  2. Per weight type and ISA level:
+ *     - vec_dot: one activation row against a matrix larger than the caches
+ *       (what a single-token step does): GB/s of weights, beside the read
+ *       bandwidth;
+ *     - gemm on packed weights with 64 and 512 activation columns (what a
+ *       batch does): GMAC/s, and its share of the level's int8 peak.
+ * Times are CPU time of this thread, median of several runs.
  *
  *   bench_kernels [MiB] [type ...]      e.g. bench_kernels 64 Q8_0 Q4_K
+ *   bench_kernels --json FILE ...       also write the figures as JSON
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "common/f16.h"
 #include "common/lz_common.h"
+#include "quant/kernels.h"
 #include "quant/quant.h"
 
-/* CPU time of this thread: on a shared machine, time spent descheduled
- * does not count (cache and memory contention still does). */
 static double now(void)
 {
     struct timespec ts;
@@ -34,6 +42,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof(double), cmp_double);
+    return v[n / 2];
+}
+
 static uint64_t g_rng = 88172645463325252ull;
 static uint64_t rnd(void)
 {
@@ -43,24 +57,147 @@ static uint64_t rnd(void)
     return g_rng;
 }
 
-/* Random bytes with sane fp16 scales (finite), enough for timing. */
-static void fill_weights(lz_type t, uint8_t *w, size_t bytes)
+/* Random bytes with finite fp16 scales: the kernels' speed does not depend
+ * on the values, only NaN/inf scales could make float units slower. */
+static void fill_weights(lz_type t, uint8_t *w, size_t bytes, int64_t n)
 {
     for (size_t i = 0; i < bytes; i++) w[i] = (uint8_t)rnd();
-    if (t == LZ_TYPE_F32) {
-        float *f = (float *)w;
-        for (size_t i = 0; i < bytes / 4; i++) f[i] = (float)(int)(rnd() % 2001 - 1000) * 1e-3f;
-    } else if (t == LZ_TYPE_F16 || t == LZ_TYPE_BF16) {
+    const lz_type_traits *tr = lz_type_get(t);
+    if (tr->block_size == 1) {
         for (size_t i = 0; i + 1 < bytes; i += 2)
-            lz_wr16(w + i, t == LZ_TYPE_F16 ? lz_f32_to_f16((float)(int)(rnd() % 2001 - 1000) * 1e-3f)
-                                            : lz_f32_to_bf16((float)(int)(rnd() % 2001 - 1000) * 1e-3f));
+            lz_wr16(w + i, t == LZ_TYPE_BF16 ? lz_f32_to_bf16((float)(int)(rnd() % 2001 - 1000) * 1e-3f)
+                                             : lz_f32_to_f16((float)(int)(rnd() % 2001 - 1000) * 1e-3f));
+        if (t == LZ_TYPE_F32)
+            for (size_t i = 0; i + 3 < bytes; i += 4) {
+                const float f = (float)(int)(rnd() % 2001 - 1000) * 1e-3f;
+                memcpy(w + i, &f, 4);
+            }
+        return;
     }
-    /* quantized: random scale bits may be huge or NaN; timing does not care */
+    /* every fp16 field of every block: a small positive scale */
+    const size_t bs = (size_t)tr->type_size, nblocks = bytes / bs;
+    const uint16_t h = lz_f32_to_f16(0.01f);
+    for (size_t b = 0; b < nblocks; b++) {
+        uint8_t *p = w + b * bs;
+        switch (t) {
+        case LZ_TYPE_Q4_1: case LZ_TYPE_Q5_1: lz_wr16(p + 2, h); /* fall through */
+        case LZ_TYPE_Q4_0: case LZ_TYPE_Q5_0: case LZ_TYPE_Q8_0: lz_wr16(p, h); break;
+        case LZ_TYPE_Q2_K: lz_wr16(p + 80, h); lz_wr16(p + 82, h); break;
+        case LZ_TYPE_Q3_K: lz_wr16(p + 108, h); break;
+        case LZ_TYPE_Q4_K: case LZ_TYPE_Q5_K: lz_wr16(p, h); lz_wr16(p + 2, h); break;
+        case LZ_TYPE_Q6_K: lz_wr16(p + 208, h); break;
+        default: break;
+        }
+    }
+    (void)n;
 }
 
-#define MAX_RUNS 7
+/* ------------------------------------------------------------ machine limits */
 
-typedef struct { double vec_dot, gemm8; } result;
+#define PEAK_ITERS 20000000L
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static double peak_avx2(void)
+{
+    __m256i acc[8], a[8];
+    const __m256i b = _mm256_set1_epi8(5), one = _mm256_set1_epi16(1);
+    for (int i = 0; i < 8; i++) {
+        acc[i] = _mm256_setzero_si256();
+        a[i] = _mm256_set1_epi8((char)(3 + i));
+    }
+    const double t0 = now();
+    for (long it = 0; it < PEAK_ITERS / 8; it++) {
+        /* opaque operands: no product can be hoisted out of the loop or shared */
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) __asm__ volatile("" : "+x"(a[i]));
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(a[i], b), one));
+    }
+    const double t = now() - t0;
+    volatile int sink = _mm256_extract_epi32(acc[0], 0) + _mm256_extract_epi32(acc[7], 1);
+    (void)sink;
+    return (double)(PEAK_ITERS / 8) * 8 * 32 / t * 1e-9;   /* 32 MACs per step */
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static double peak_avx512_vnni(void)
+{
+    __m512i acc[12];
+    const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(5);
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_setzero_si512();
+    const double t0 = now();
+    for (long it = 0; it < PEAK_ITERS / 12; it++)
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+    const double t = now() - t0;
+    volatile int sink = _mm512_reduce_add_epi32(acc[0]) + _mm512_reduce_add_epi32(acc[11]);
+    (void)sink;
+    return (double)(PEAK_ITERS / 12) * 12 * 64 / t * 1e-9;   /* 64 MACs per instruction */
+}
+#endif
+
+/* int8 GMAC/s of the level's integer dot-product instruction, median of 5. */
+static double int8_peak(lz_isa isa)
+{
+    double v[5];
+    for (int k = 0; k < 5; k++) {
+        v[k] = 0.0;
+#if defined(__x86_64__)
+        if (isa == LZ_ISA_AVX2) v[k] = peak_avx2();
+        if (isa == LZ_ISA_AVX512 && lz_cpu_get_features()->avx512vnni) v[k] = peak_avx512_vnni();
+        if (isa == LZ_ISA_AVX512 && !lz_cpu_get_features()->avx512vnni) v[k] = peak_avx2();
+#endif
+    }
+    (void)isa;
+    return median(v, 5);
+}
+
+/* Read bandwidth from memory: sum of a 256 MiB buffer, GB/s, median of 5. */
+static double read_bandwidth(void)
+{
+    const size_t n = (size_t)256 << 20;
+    uint64_t *p = lz_malloc_aligned(n);
+    if (!p) return 0.0;
+    for (size_t i = 0; i < n / 8; i++) p[i] = i;
+    double v[5];
+    volatile uint64_t sink = 0;
+    for (int k = 0; k < 5; k++) {
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        const double t0 = now();
+        for (size_t i = 0; i < n / 8; i += 4) {
+            s0 += p[i];
+            s1 += p[i + 1];
+            s2 += p[i + 2];
+            s3 += p[i + 3];
+        }
+        v[k] = (double)n / (now() - t0) * 1e-9;
+        sink += s0 + s1 + s2 + s3;
+    }
+    (void)sink;
+    lz_free_aligned(p);
+    return median(v, 5);
+}
+
+/* ------------------------------------------------------------ kernels */
+
+#define RUNS 7
+
+typedef struct {
+    double vec_dot_gbs;      /* GB/s of weights, one column */
+    double gemm64, gemm512;  /* GMAC/s on packed weights */
+    int packed;
+} result;
+
+static double time_gemm(const lz_packed_mat *pm, lz_isa isa, int64_t rows, const uint8_t *a, size_t ab, int64_t cols,
+                        float *out, int64_t n)
+{
+    double v[RUNS];
+    for (int k = 0; k < RUNS; k++) {
+        const double t0 = now();
+        lz_gemm_packed(pm, isa, 0, rows, a, ab, cols, out, (size_t)rows);
+        v[k] = now() - t0;
+    }
+    return (double)rows * cols * n / median(v, RUNS) * 1e-9;
+}
 
 static result bench_one(lz_type t, lz_isa isa, size_t mib)
 {
@@ -68,43 +205,39 @@ static result bench_one(lz_type t, lz_isa isa, size_t mib)
     const lz_type at = lz_type_get(t)->vec_dot_type;
     const size_t rb = lz_row_size(t, n), ab = lz_row_size(at, n);
     const int64_t rows = (int64_t)(mib * 1024 * 1024 / rb);
+    const int64_t gemm_rows = 256;   /* stays in the caches: compute, not memory */
     const size_t wbytes = (size_t)rows * rb;
     uint8_t *w = lz_malloc_aligned(wbytes);
-    uint8_t *a = lz_malloc_aligned(ab * 8);
+    uint8_t *a = lz_malloc_aligned(ab * 512);
     float *x = malloc(n * sizeof(float));
-    float *out = malloc((size_t)rows * 8 * sizeof(float));
-    result r = { 0, 0 };
+    float *out = malloc((size_t)(rows > gemm_rows * 512 ? rows : gemm_rows * 512) * sizeof(float));
+    result r = { 0, 0, 0, 0 };
     if (!w || !a || !x || !out) { fprintf(stderr, "out of memory\n"); exit(1); }
-    fill_weights(t, w, wbytes);
-    for (int c = 0; c < 8; c++) {
+    fill_weights(t, w, wbytes, n);
+    for (int c = 0; c < 512; c++) {
         for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(rnd() % 2001) - 1000) * 1e-3f;
         lz_quantize_act_row(at, x, a + c * ab, n);
     }
     lz_vec_dot_fn dot = lz_get_vec_dot(t, isa);
-    /* the scalar reference is slow: fewer runs, and gemm on 1/8 of the rows */
-    const int runs = isa == LZ_ISA_SCALAR ? 3 : MAX_RUNS;
-    const int64_t gemm_rows = isa == LZ_ISA_SCALAR ? rows / 8 : rows;
-    double times[MAX_RUNS];
-    volatile float sink = 0;
-
+    const int runs = isa == LZ_ISA_SCALAR ? 3 : RUNS;
+    double v[RUNS];
     for (int k = 0; k < runs; k++) {
         const double t0 = now();
         for (int64_t i = 0; i < rows; i++) dot(n, &out[i], w + (size_t)i * rb, a);
-        times[k] = now() - t0;
-        sink += out[rows - 1];
+        v[k] = now() - t0;
     }
-    qsort(times, runs, sizeof(double), cmp_double);
-    r.vec_dot = (double)wbytes / times[runs / 2] * 1e-9;
+    r.vec_dot_gbs = (double)wbytes / median(v, runs) * 1e-9;
 
-    for (int k = 0; k < runs; k++) {
-        const double t0 = now();
-        lz_gemm(t, isa, n, w, rb, 0, gemm_rows, a, ab, 8, out, (size_t)rows);
-        times[k] = now() - t0;
-        sink += out[0];
+    lz_packed_mat pm;
+    if (isa != LZ_ISA_SCALAR && lz_pack_alloc(&pm, isa, t, n, gemm_rows) == 0 && pm.format != LZ_PACK_NONE) {
+        lz_pack_rows(&pm, w, rb, 0, gemm_rows);
+        if (lz_gemm_packed(&pm, isa, 0, gemm_rows, a, ab, 1, out, (size_t)gemm_rows)) {
+            r.packed = 1;
+            r.gemm64 = time_gemm(&pm, isa, gemm_rows, a, ab, 64, out, n);
+            r.gemm512 = time_gemm(&pm, isa, gemm_rows, a, ab, 512, out, n);
+        }
+        lz_pack_free(&pm);
     }
-    qsort(times, runs, sizeof(double), cmp_double);
-    r.gemm8 = (double)gemm_rows * rb / times[runs / 2] * 1e-9;
-    (void)sink;
     lz_free_aligned(w);
     lz_free_aligned(a);
     free(x);
@@ -120,16 +253,37 @@ int main(int argc, char **argv)
     };
     static const lz_isa isas[] = { LZ_ISA_SCALAR, LZ_ISA_AVX2, LZ_ISA_AVX512, LZ_ISA_NEON };
     size_t mib = 64;
-    int first_type = 1;   /* argv index of the first type name */
-    if (argc > 1 && atoi(argv[1]) > 0) {
-        mib = (size_t)atoi(argv[1]);
-        first_type = 2;
+    const char *json_path = NULL;
+    int ai = 1;
+    if (ai + 1 < argc && !strcmp(argv[ai], "--json")) {
+        json_path = argv[ai + 1];
+        ai += 2;
     }
+    if (ai < argc && atoi(argv[ai]) > 0) mib = (size_t)atoi(argv[ai++]);
+    const int first_type = ai;
 
-    printf("bench_kernels: n = 4096, %zu MiB of weights, single thread, median of %d runs (scalar: 3)\n",
-           mib, MAX_RUNS);
-    printf("GB/s of weight bytes; gemm8 = lz_gemm with 8 activation columns\n\n");
-    printf("%-6s %-7s %10s %10s\n", "type", "isa", "vec_dot", "gemm8");
+    FILE *js = json_path ? fopen(json_path, "w") : NULL;
+    if (json_path && !js) { perror(json_path); return 1; }
+    const double bw = read_bandwidth();
+    printf("bench_kernels: single thread, CPU time, median of %d runs; vec_dot over %zu MiB of weights (n = 4096),\n"
+           "gemm on 256 packed rows (in cache) x 64 / 512 columns\n\n", RUNS, mib);
+    printf("machine: read bandwidth %.2f GB/s", bw);
+    if (js) fprintf(js, "{\n  \"read_bandwidth_gbs\": %.3f,\n  \"int8_peak_gmacs\": {", bw);
+    double peak[LZ_ISA_COUNT] = { 0 };
+    int first = 1;
+    for (size_t ii = 0; ii < sizeof(isas) / sizeof(isas[0]); ii++) {
+        if (isas[ii] == LZ_ISA_SCALAR || !lz_cpu_isa_available(isas[ii])) continue;
+        peak[isas[ii]] = int8_peak(isas[ii]);
+        if (peak[isas[ii]] <= 0) continue;
+        printf(", int8 peak %s %.1f GMAC/s", lz_isa_name(isas[ii]), peak[isas[ii]]);
+        if (js) fprintf(js, "%s\"%s\": %.3f", first ? "" : ", ", lz_isa_name(isas[ii]), peak[isas[ii]]);
+        first = 0;
+    }
+    printf("\n\n%-6s %-7s %9s %9s %10s %8s %10s %8s\n", "type", "isa", "vec_dot", "of bw", "gemm64", "of peak",
+           "gemm512", "of peak");
+    printf("%-6s %-7s %9s %9s %10s %8s %10s %8s\n", "", "", "GB/s", "", "GMAC/s", "", "GMAC/s", "");
+    if (js) fprintf(js, "},\n  \"kernels\": [");
+    first = 1;
     for (size_t ti = 0; ti < sizeof(all) / sizeof(all[0]); ti++) {
         const lz_type t = all[ti];
         if (argc > first_type) {
@@ -138,11 +292,27 @@ int main(int argc, char **argv)
             if (!wanted) continue;
         }
         for (size_t ii = 0; ii < sizeof(isas) / sizeof(isas[0]); ii++) {
-            if (!lz_cpu_isa_available(isas[ii])) continue;
-            const result r = bench_one(t, isas[ii], mib);
-            printf("%-6s %-7s %10.2f %10.2f\n", lz_type_name(t), lz_isa_name(isas[ii]), r.vec_dot, r.gemm8);
+            const lz_isa isa = isas[ii];
+            if (!lz_cpu_isa_available(isa)) continue;
+            const result r = bench_one(t, isa, mib);
+            printf("%-6s %-7s %9.2f %8.0f%%", lz_type_name(t), lz_isa_name(isa), r.vec_dot_gbs, 100.0 * r.vec_dot_gbs / bw);
+            if (r.packed)
+                printf(" %10.1f %7.0f%% %10.1f %7.0f%%", r.gemm64, 100.0 * r.gemm64 / peak[isa], r.gemm512,
+                       100.0 * r.gemm512 / peak[isa]);
+            printf("\n");
             fflush(stdout);
+            if (js) {
+                fprintf(js, "%s\n    {\"type\": \"%s\", \"isa\": \"%s\", \"vec_dot_gbs\": %.3f", first ? "" : ",",
+                        lz_type_name(t), lz_isa_name(isa), r.vec_dot_gbs);
+                if (r.packed) fprintf(js, ", \"gemm64_gmacs\": %.3f, \"gemm512_gmacs\": %.3f", r.gemm64, r.gemm512);
+                fprintf(js, "}");
+                first = 0;
+            }
         }
+    }
+    if (js) {
+        fprintf(js, "\n  ]\n}\n");
+        fclose(js);
     }
     return 0;
 }

@@ -94,18 +94,44 @@ typedef struct {
     lz_freq_table freq;
     lz_rc_encoder enc;
     lz_rc_decoder dec;
-    int32_t *window;   /* n_ctx tokens */
+    int32_t *window;      /* n_ctx tokens */
+    lz_freq_slice *slices; /* compression: one per row of a batch */
+    float *e_scratch;     /* compression: n_vocab floats per thread */
 } coding_state;
 
-static int code_row(llamazip_ctx *ctx, coding_state *cs, const float *logits, uint32_t token)
+typedef struct {
+    const float *logits;
+    uint32_t n_vocab;
+    const int32_t *tokens;  /* the row's token for each row */
+    float *e_scratch;
+    lz_freq_slice *slices;
+    int failed;
+} slice_job;
+
+static void slice_task(void *arg, int task, int thread)
 {
-    uint32_t nv = n_vocab(ctx);
-    if (lz_freq_from_logits(logits, nv, &cs->freq)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
-    ctx->stats.ideal_bits += lz_freq_ideal_bits(&cs->freq, logits, token);
-    ctx->stats.coded_bits += lz_freq_coded_bits(&cs->freq, token);
-    ctx->stats.n_tokens++;
-    int rc = lz_freq_encode_token(&cs->enc, &cs->freq, token);
-    if (rc) return lz_fail(&ctx->err, rc, rc == LLAMAZIP_E_NOMEM ? "out of memory" : "token %u out of range", token);
+    slice_job *j = arg;
+    if (lz_freq_slice_of(j->logits + (size_t)task * j->n_vocab, j->n_vocab, (uint32_t)j->tokens[task],
+                         j->e_scratch + (size_t)thread * j->n_vocab, &j->slices[task]))
+        j->failed = 1;   /* a token out of range: reported below */
+}
+
+/* Code rows r = 0..nb-1 of ctx->logits with tokens[r]: the frequencies of
+ * the rows are independent and are computed on the pool; the range coder
+ * then takes them in order. */
+static int code_rows(llamazip_ctx *ctx, coding_state *cs, uint32_t nb, const int32_t *tokens)
+{
+    slice_job j = { ctx->logits, n_vocab(ctx), tokens, cs->e_scratch, cs->slices, 0 };
+    lz_pool_run(ctx->pool, (int)nb, slice_task, &j);
+    if (j.failed) return lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "token out of range");
+    for (uint32_t r = 0; r < nb; r++) {
+        const lz_freq_slice *sl = &cs->slices[r];
+        ctx->stats.ideal_bits += sl->ideal_bits;
+        ctx->stats.coded_bits += sl->coded_bits;
+        ctx->stats.n_tokens++;
+        int rc = lz_rc_encode(&cs->enc, sl->low, sl->freq, sl->total);
+        if (rc) return lz_fail(&ctx->err, rc, "out of memory");
+    }
     return 0;
 }
 
@@ -113,7 +139,6 @@ static int code_row(llamazip_ctx *ctx, coding_state *cs, const float *logits, ui
 static int model_encode(llamazip_ctx *ctx, coding_state *cs, const int32_t *t, uint64_t n, uint32_t overlap,
                         progress_tracker *pt, uint64_t run_bytes)
 {
-    const size_t nv = n_vocab(ctx);
     const uint32_t n_ctx = ctx->n_ctx;
     uint64_t i = 0;
     while (i < n) {
@@ -129,10 +154,8 @@ static int model_encode(llamazip_ctx *ctx, coding_state *cs, const int32_t *t, u
         while (pos < end) {
             uint32_t nb = end - pos < ctx->n_batch ? end - pos : ctx->n_batch;
             if ((rc = eval(ctx, cs->window + pos, nb, pos, 0))) return rc;
-            for (uint32_t r = 0; r < nb; r++) {
-                uint64_t ti = i + (pos + r - (plen - 1));
-                if ((rc = code_row(ctx, cs, ctx->logits + r * nv, (uint32_t)t[ti]))) return rc;
-            }
+            /* row r predicts t[i + pos + r - (plen - 1)] */
+            if ((rc = code_rows(ctx, cs, nb, t + i + (pos - (plen - 1))))) return rc;
             pos += nb;
             if ((rc = report_progress(pt, run_bytes * (i + pos - (plen - 1)) / n, cs->enc.size))) return rc;
         }
@@ -321,7 +344,9 @@ static int coding_state_init(llamazip_ctx *ctx, coding_state *cs)
     lz_freq_init(&cs->freq);
     lz_rc_enc_init(&cs->enc);
     cs->window = malloc((size_t)ctx->n_ctx * sizeof(int32_t));
-    if (!cs->window) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    cs->slices = malloc((size_t)ctx->n_batch * sizeof(*cs->slices));
+    cs->e_scratch = malloc((size_t)lz_pool_size(ctx->pool) * n_vocab(ctx) * sizeof(float));
+    if (!cs->window || !cs->slices || !cs->e_scratch) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     return lz_freq_reserve(&cs->freq, n_vocab(ctx), &ctx->err);
 }
 
@@ -330,6 +355,8 @@ static void coding_state_free(coding_state *cs)
     lz_freq_free(&cs->freq);
     lz_rc_enc_free(&cs->enc);
     free(cs->window);
+    free(cs->slices);
+    free(cs->e_scratch);
 }
 
 int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out)

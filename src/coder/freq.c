@@ -197,6 +197,44 @@ static double freq_exp_sum(const float *logits, uint32_t n, float m, int nonfini
     return freq_sum(e, n);
 }
 
+/* Pass 3 without the table: sum of (1 + trunc(e_i * scale)) over i < token,
+ * the token's own term and the total, as exact integers (any order). */
+static void freq_slice_sums(const float *e, uint32_t n, uint32_t token, double scale, uint64_t *below, uint32_t *own,
+                            uint64_t *total)
+{
+    uint64_t lo = 0, hi = 0;
+    for (uint32_t i = 0; i < token; i++) lo += 1 + (uint32_t)((double)e[i] * scale);
+    *own = 1 + (uint32_t)((double)e[token] * scale);
+    for (uint32_t i = token + 1; i < n; i++) hi += 1 + (uint32_t)((double)e[i] * scale);
+    *below = lo;
+    *total = lo + *own + hi;
+}
+
+int lz_freq_slice_of(const float *logits, uint32_t n_vocab, uint32_t token, float *e, lz_freq_slice *out)
+{
+    if (n_vocab == 0 || n_vocab > LZ_FREQ_MAX_VOCAB || token >= n_vocab) return LLAMAZIP_E_USAGE;
+    int nonfinite;
+    const float m = freq_max(logits, n_vocab, &nonfinite);
+    const double sum = freq_exp_sum(logits, n_vocab, m, nonfinite, e);
+    const double scale = (double)(LZ_FREQ_TARGET - n_vocab) / sum;
+    uint64_t below, total;
+    uint32_t own;
+    freq_slice_sums(e, n_vocab, token, scale, &below, &own, &total);
+    if (total > LZ_RC_TOTAL_MAX) return LLAMAZIP_E_INTERNAL; /* impossible, see lz_freq_from_logits */
+    out->low = (uint32_t)below;
+    out->freq = own;
+    out->total = (uint32_t)total;
+    const double log2_sum = lz_log(sum) * LOG2E;
+    if (m == -INFINITY) {
+        out->ideal_bits = lz_log((double)n_vocab) * LOG2E;
+    } else {
+        const float d = freq_sanitize(logits[token]) - m;
+        out->ideal_bits = log2_sum - (double)d * LOG2E;
+    }
+    out->coded_bits = lz_log((double)total) * LOG2E - lz_log((double)own) * LOG2E;
+    return 0;
+}
+
 int lz_freq_from_logits(const float *logits, uint32_t n_vocab, lz_freq_table *t)
 {
     int rc = lz_freq_reserve(t, n_vocab, NULL);

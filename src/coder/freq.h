@@ -55,6 +55,21 @@ static inline uint32_t lz_freq_of(const lz_freq_table *t, uint32_t token)
     return t->cum[token + 1] - t->cum[token];
 }
 
+/* What coding one known token needs, without building the table: the
+ * token's slice [low, low + freq) of [0, total), the same integers as
+ * lz_freq_from_logits's cum[] gives, and the statistics. */
+typedef struct {
+    uint32_t low, freq, total;
+    double ideal_bits;   /* as lz_freq_ideal_bits */
+    double coded_bits;   /* as lz_freq_coded_bits */
+} lz_freq_slice;
+
+/*! lz_freq_slice_of() : the slice of `token` (< n_vocab) under `n_vocab`
+ *  logits; `e` is scratch for n_vocab floats. Rows are independent, so
+ *  several can be computed at once on different threads.
+ *  @return 0, LLAMAZIP_E_USAGE (n_vocab 0 or too large, token out of range). */
+int lz_freq_slice_of(const float *logits, uint32_t n_vocab, uint32_t token, float *e, lz_freq_slice *out);
+
 /*! lz_freq_lookup() : the token whose slice [cum, cum + freq) holds
  *  `target`; a target >= total gives the last token. O(log n_vocab). */
 uint32_t lz_freq_lookup(const lz_freq_table *t, uint32_t target);

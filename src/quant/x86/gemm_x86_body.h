@@ -229,34 +229,50 @@ static void panel32_pack(uint8_t *panel, const uint8_t *w, size_t row_bytes, int
     }
 }
 
-/* Per column and block: d_a, s_a (Q8_1) and the offset's starting sum. */
-typedef struct {
-    float *d, *s;
-    int32_t *start;
-} acts32;
+/* Register tile: RV row vectors x C columns (int32 sums RV * C registers). */
+#define G32_RV 2
+#define G32_C (GW == 16 ? 8 : 4)
+#define G32_ROWS (G32_RV * GW)
 
-static size_t acts32_bytes(int64_t n_cols, int64_t nb) { return ((size_t)n_cols * nb * 3 * sizeof(float) + 63) & ~(size_t)63; }
+/*
+ * Activation tile of G32_C columns (missing columns are zero), per block b
+ * at b * ATILE32_BLOCK:
+ *   q[j][c][4]   the activation bytes of elements 4j..4j+3 of column c
+ *   d[c]         f32 activation scale
+ *   s[c]         f32 Q8_1 sum term (0 otherwise)
+ *   start[c]     int32 starting sum: -offset * (sum of the block's bytes)
+ * so that the kernel reaches every operand from one pointer.
+ */
+#define ATILE32_BLOCK (8 * G32_C * 4 + 3 * G32_C * 4)
 
-static void acts32_prepare(acts32 *A, uint8_t *mem, const uint8_t *act, size_t act_bytes, int64_t n_cols, int64_t nb,
-                           b32_layout L)
+static size_t atile32_bytes(int64_t nb) { return (size_t)nb * ATILE32_BLOCK; }
+
+static void atile32_pack(uint8_t *tile, const uint8_t *act, size_t act_bytes, int n_cols, int64_t nb, b32_layout L)
 {
-    A->d = (float *)mem;
-    A->s = A->d + (size_t)n_cols * nb;
-    A->start = (int32_t *)(A->s + (size_t)n_cols * nb);
     /* Q8_0 packed as w + 128: the VNNI form subtracts 128 * sum(a); the
      * AVX2 form restores w instead */
     const int offset = L.is_signed ? (GEMM_SIGNED_SPLIT ? 0 : 128) : L.offset;
-    for (int64_t c = 0; c < n_cols; c++)
-        for (int64_t b = 0; b < nb; b++) {
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *t = tile + (size_t)b * ATILE32_BLOCK;
+        float *d = (float *)(t + 8 * G32_C * 4), *sv = d + G32_C;
+        int32_t *start = (int32_t *)(sv + G32_C);
+        for (int c = 0; c < G32_C; c++) {
+            if (c >= n_cols) {
+                for (int j = 0; j < 8; j++) memset(t + ((size_t)j * G32_C + c) * 4, 0, 4);
+                d[c] = sv[c] = 0.0f;
+                start[c] = 0;
+                continue;
+            }
             const uint8_t *ba = act + (size_t)c * act_bytes + (size_t)b * L.asize;
-            const size_t i = (size_t)c * nb + b;
-            A->d[i] = h2f(lz_rd16(ba));
-            A->s[i] = L.has_min ? h2f(lz_rd16(ba + 2)) : 0.0f;
+            for (int j = 0; j < 8; j++) memcpy(t + ((size_t)j * G32_C + c) * 4, ba + L.aqs + 4 * j, 4);
+            d[c] = h2f(lz_rd16(ba));
+            sv[c] = L.has_min ? h2f(lz_rd16(ba + 2)) : 0.0f;
             int32_t sum = 0;
             if (offset)
-                for (int j = 0; j < LZ_QK; j++) sum += (int8_t)ba[L.aqs + j];
-            A->start[i] = -offset * sum;
+                for (int k = 0; k < LZ_QK; k++) sum += (int8_t)ba[L.aqs + k];
+            start[c] = -offset * sum;
         }
+    }
 }
 
 /* Row vector v (GW rows) of the panels starting at `panels`. */
@@ -270,9 +286,8 @@ INLINE const uint8_t *rowvec_panel(const uint8_t *panels, size_t panel_bytes, in
  * stay in registers, the 8 float accumulators of every (row vector,
  * column) in acc[8][RV][C] (memory; each is touched once per block).
  */
-INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes,
-                   const acts32 *A, int64_t c0, int C, int64_t nb, b32_layout L, gvf *acc, float *out,
-                   size_t out_stride, int n_rows)
+INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *tile, int C, int64_t nb,
+                   b32_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
 {
     const uint8_t *pu[4];
     const float *pd[4], *pm[4];
@@ -285,14 +300,16 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
     }
     for (int i = 0; i < 8 * RV * C; i++) GV_STORE_F(acc + i, GV_ZERO_F());
     for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *t = tile + (size_t)b * ATILE32_BLOCK;
+        const float *td = (const float *)(t + 8 * G32_C * 4), *ts = td + G32_C;
+        const int32_t *tstart = (const int32_t *)(ts + G32_C);
         gvi s[4][8];
 #pragma GCC unroll 8
         for (int c = 0; c < C; c++) {
-            const gvi start = GV_SET1_I(A->start[(size_t)(c0 + c) * nb + b]);
+            const gvi start = GV_SET1_I(tstart[c]);
 #pragma GCC unroll 4
             for (int rv = 0; rv < RV; rv++) s[rv][c] = start;
         }
-        const size_t aq = (size_t)b * L.asize + L.aqs;
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
             gvi u[4];
@@ -311,7 +328,7 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
             }
 #pragma GCC unroll 8
             for (int c = 0; c < C; c++) {
-                const gvi a = GV_SET1_I(rd32s(act + (size_t)(c0 + c) * act_bytes + aq + 4 * j));
+                const gvi a = GV_SET1_I(rd32s(t + ((size_t)j * G32_C + c) * 4));
 #pragma GCC unroll 4
                 for (int rv = 0; rv < RV; rv++) {
 #if GEMM_SIGNED_SPLIT
@@ -331,9 +348,8 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
             const gvf mw = L.has_min ? GV_LOAD_F(pm[rv] + (size_t)b * PANEL) : GV_ZERO_F();
 #pragma GCC unroll 8
             for (int c = 0; c < C; c++) {
-                const size_t ai = (size_t)(c0 + c) * nb + b;
-                gvf v = GV_MUL_F(GV_MUL_F(dw, GV_SET1_F(A->d[ai])), GV_CVT(s[rv][c]));
-                if (L.has_min) v = GV_ADD_F(v, GV_MUL_F(mw, GV_SET1_F(A->s[ai])));
+                gvf v = GV_MUL_F(GV_MUL_F(dw, GV_SET1_F(td[c])), GV_CVT(s[rv][c]));
+                if (L.has_min) v = GV_ADD_F(v, GV_MUL_F(mw, GV_SET1_F(ts[c])));
                 gvf *a8 = accb + rv * C + c;
                 GV_STORE_F(a8, GV_ADD_F(GV_LOAD_F(a8), v));
             }
@@ -343,21 +359,15 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
         const int nr = n_rows - rv * GW;
         if (nr <= 0) break;
         for (int c = 0; c < C; c++)
-            gv_store_rows(out + (size_t)(c0 + c) * out_stride + (size_t)rv * GW, gv_reduce8(acc + rv * C + c, (size_t)RV * C),
+            gv_store_rows(out + (size_t)c * out_stride + (size_t)rv * GW, gv_reduce8(acc + rv * C + c, (size_t)RV * C),
                           nr);
     }
 }
 
-/* Register tile: RV row vectors x C columns (int32 sums RV * C registers). */
-#define G32_RV (GW == 16 ? 2 : 2)
-#define G32_C (GW == 16 ? 8 : 4)
-#define G32_ROWS (G32_RV * GW)
-
-static void tile32_cols(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes,
-                        const acts32 *A, int64_t c0, int C, int64_t nb, b32_layout L, gvf *acc, float *out,
-                        size_t out_stride, int n_rows)
+static void tile32_cols(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *tile, int C, int64_t nb,
+                        b32_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
 {
-#define T32(RVc, Cc) tile32(panels, panel_bytes, RVc, act, act_bytes, A, c0, Cc, nb, L, acc, out, out_stride, n_rows)
+#define T32(RVc, Cc) tile32(panels, panel_bytes, RVc, tile, Cc, nb, L, acc, out, out_stride, n_rows)
 #if GW == 16
 #define T32C(RVc)                \
     switch (C) {                 \
@@ -379,30 +389,41 @@ static void tile32_cols(const uint8_t *panels, size_t panel_bytes, int RV, const
     default: T32(RVc, 4); break; \
     }
 #endif
-    if (RV == 2) T32C(2) else T32C(1)
+    switch (RV) {
+    case 1: T32C(1) break;
+#if G32_RV >= 4
+    case 3: T32C(3) break;
+    case 4: T32C(4) break;
+#endif
+    default: T32C(2) break;
+    }
 #undef T32
 #undef T32C
 }
 
 /* Rows [0, n_rows) of the panels at `panels` (consecutive, panel_bytes
- * apart) times n_cols activation rows. */
+ * apart) times n_cols activation rows: the activations are packed into
+ * column tiles once, then each register tile of rows runs over them. */
 INLINE int gemm32_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, int64_t n_rows, const uint8_t *act,
                          size_t act_bytes, int64_t n_cols, float *out, size_t out_stride, b32_layout L)
 {
     const int64_t nb = n / LZ_QK;
-    const size_t abytes = acts32_bytes(n_cols, nb);
-    uint8_t *buf = scratch_get(SCRATCH_WORK, abytes + (size_t)8 * G32_RV * G32_C * sizeof(gvf));
+    const int64_t n_tiles = (n_cols + G32_C - 1) / G32_C;
+    const size_t tbytes = atile32_bytes(nb), accbytes = (size_t)8 * G32_RV * G32_C * sizeof(gvf);
+    uint8_t *buf = scratch_get(SCRATCH_WORK, accbytes + (size_t)n_tiles * tbytes);
     if (!buf) return 0;
-    acts32 A;
-    acts32_prepare(&A, buf, act, act_bytes, n_cols, nb, L);
-    gvf *acc = (gvf *)(buf + abytes);
+    gvf *acc = (gvf *)buf;
+    uint8_t *tiles = buf + accbytes;
+    for (int64_t t = 0; t < n_tiles; t++)
+        atile32_pack(tiles + (size_t)t * tbytes, act + (size_t)t * G32_C * act_bytes, act_bytes,
+                     (int)LZ_MIN((int64_t)G32_C, n_cols - t * G32_C), nb, L);
     for (int64_t r0 = 0; r0 < n_rows; r0 += G32_ROWS) {
         const int rows = (int)LZ_MIN((int64_t)G32_ROWS, n_rows - r0);
         const int RV = (rows + GW - 1) / GW;
         const uint8_t *p = panels + (size_t)(r0 / PANEL) * panel_bytes;
-        for (int64_t c0 = 0; c0 < n_cols; c0 += G32_C)
-            tile32_cols(p, panel_bytes, RV, act, act_bytes, &A, c0, (int)LZ_MIN((int64_t)G32_C, n_cols - c0), nb, L, acc,
-                        out + (size_t)r0, out_stride, rows);
+        for (int64_t t = 0; t < n_tiles; t++)
+            tile32_cols(p, panel_bytes, RV, tiles + (size_t)t * tbytes, (int)LZ_MIN((int64_t)G32_C, n_cols - t * G32_C),
+                        nb, L, acc, out + (size_t)t * G32_C * out_stride + (size_t)r0, out_stride, rows);
     }
     return 1;
 }

@@ -25,8 +25,26 @@ static inline float reduce32(__m512 lo, __m512 hi)
     return _mm_cvtss_f32(u);
 }
 
-/* Up to 8 queries share each converted chunk of 32 key values. */
-#define SCORES_G 8
+/* GN queries (a compile-time count, so that the accumulators stay in
+ * registers) share each converted chunk of 32 key values. */
+static inline __attribute__((always_inline)) void scores_group(const float *const *q, int GN, const uint16_t *k,
+                                                               size_t stride, uint32_t n_rows, uint32_t n, float scale,
+                                                               float *scores, size_t scores_stride)
+{
+    for (uint32_t j = 0; j < n_rows; j++) {
+        const uint16_t *kr = k + (size_t)j * stride;
+        __m512 lo[8], hi[8];
+        for (int g = 0; g < GN; g++) lo[g] = hi[g] = _mm512_setzero_ps();
+        for (uint32_t i = 0; i < n; i += 32) {
+            const __m512 k0 = load16_f16(kr + i), k1 = load16_f16(kr + i + 16);
+            for (int g = 0; g < GN; g++) {
+                lo[g] = _mm512_add_ps(lo[g], _mm512_mul_ps(_mm512_loadu_ps(q[g] + i), k0));
+                hi[g] = _mm512_add_ps(hi[g], _mm512_mul_ps(_mm512_loadu_ps(q[g] + i + 16), k1));
+            }
+        }
+        for (int g = 0; g < GN; g++) scores[(size_t)g * scores_stride + j] = reduce32(lo[g], hi[g]) * scale;
+    }
+}
 
 static void attn_scores_avx512(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows,
                                uint32_t n, float scale, float *scores, size_t scores_stride)
@@ -35,31 +53,54 @@ static void attn_scores_avx512(const float *const *q, int G, const uint16_t *k, 
         lz_op_attn_scores_ref(q, G, k, stride, n_rows, n, scale, scores, scores_stride);
         return;
     }
-    for (int g0 = 0; g0 < G; g0 += SCORES_G) {
-        const int gn = G - g0 < SCORES_G ? G - g0 : SCORES_G;
-        for (uint32_t j = 0; j < n_rows; j++) {
-            const uint16_t *kr = k + (size_t)j * stride;
-            __m512 lo[SCORES_G], hi[SCORES_G];
-            for (int g = 0; g < gn; g++) lo[g] = hi[g] = _mm512_setzero_ps();
-            for (uint32_t i = 0; i < n; i += 32) {
-                const __m512 k0 = load16_f16(kr + i), k1 = load16_f16(kr + i + 16);
-                for (int g = 0; g < gn; g++) {
-                    lo[g] = _mm512_add_ps(lo[g], _mm512_mul_ps(_mm512_loadu_ps(q[g0 + g] + i), k0));
-                    hi[g] = _mm512_add_ps(hi[g], _mm512_mul_ps(_mm512_loadu_ps(q[g0 + g] + i + 16), k1));
-                }
-            }
-            for (int g = 0; g < gn; g++) scores[(size_t)(g0 + g) * scores_stride + j] = reduce32(lo[g], hi[g]) * scale;
+    for (int g0 = 0; g0 < G;) {
+        const int left = G - g0;
+        float *sc = scores + (size_t)g0 * scores_stride;
+        const float *const *qg = q + g0;
+        /* groups of 4 (8 and 6 registers of sums stay in the 32 there are) */
+        if (left >= 4) {
+            scores_group(qg, 4, k, stride, n_rows, n, scale, sc, scores_stride);
+            g0 += 4;
+        } else if (left == 3) {
+            scores_group(qg, 3, k, stride, n_rows, n, scale, sc, scores_stride);
+            g0 += 3;
+        } else if (left == 2) {
+            scores_group(qg, 2, k, stride, n_rows, n, scale, sc, scores_stride);
+            g0 += 2;
+        } else {
+            scores_group(qg, 1, k, stride, n_rows, n, scale, sc, scores_stride);
+            g0 += 1;
         }
     }
 }
 
-/* 64 outputs of up to 4 queries stay in registers while the rows stream
- * past; each converted chunk of a value row serves every query. Other
- * widths go to the parent level's kernel. */
-#define WSUM_G 4
-
+/* 64 outputs of GN queries stay in registers while the rows stream past;
+ * each converted chunk of a value row serves every query. Other widths go
+ * to the parent level's kernel. */
 static void (*g_wsum_parent)(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
                              uint32_t n_rows, uint32_t n);
+
+static inline __attribute__((always_inline)) void wsum_group(float *const *y, const float *const *w, int GN,
+                                                             const uint16_t *v, size_t stride, uint32_t n_rows,
+                                                             uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i += 64) {
+        __m512 a[4][4];
+        for (int g = 0; g < GN; g++)
+            for (int r = 0; r < 4; r++) a[g][r] = _mm512_loadu_ps(y[g] + i + 16 * r);
+        for (uint32_t j = 0; j < n_rows; j++) {
+            const uint16_t *vj = v + (size_t)j * stride + i;
+            __m512 vv[4];
+            for (int r = 0; r < 4; r++) vv[r] = load16_f16(vj + 16 * r);
+            for (int g = 0; g < GN; g++) {
+                const __m512 c = _mm512_set1_ps(w[g][j]);
+                for (int r = 0; r < 4; r++) a[g][r] = _mm512_add_ps(a[g][r], _mm512_mul_ps(c, vv[r]));
+            }
+        }
+        for (int g = 0; g < GN; g++)
+            for (int r = 0; r < 4; r++) _mm512_storeu_ps(y[g] + i + 16 * r, a[g][r]);
+    }
+}
 
 static void attn_wsum_avx512(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride,
                              uint32_t n_rows, uint32_t n)
@@ -68,23 +109,20 @@ static void attn_wsum_avx512(float *const *y, const float *const *w, int G, cons
         g_wsum_parent(y, w, G, v, stride, n_rows, n);
         return;
     }
-    for (int g0 = 0; g0 < G; g0 += WSUM_G) {
-        const int gn = G - g0 < WSUM_G ? G - g0 : WSUM_G;
-        for (uint32_t i = 0; i < n; i += 64) {
-            __m512 a[WSUM_G][4];
-            for (int g = 0; g < gn; g++)
-                for (int r = 0; r < 4; r++) a[g][r] = _mm512_loadu_ps(y[g0 + g] + i + 16 * r);
-            for (uint32_t j = 0; j < n_rows; j++) {
-                const uint16_t *vj = v + (size_t)j * stride + i;
-                __m512 vv[4];
-                for (int r = 0; r < 4; r++) vv[r] = load16_f16(vj + 16 * r);
-                for (int g = 0; g < gn; g++) {
-                    const __m512 c = _mm512_set1_ps(w[g0 + g][j]);
-                    for (int r = 0; r < 4; r++) a[g][r] = _mm512_add_ps(a[g][r], _mm512_mul_ps(c, vv[r]));
-                }
-            }
-            for (int g = 0; g < gn; g++)
-                for (int r = 0; r < 4; r++) _mm512_storeu_ps(y[g0 + g] + i + 16 * r, a[g][r]);
+    for (int g0 = 0; g0 < G;) {
+        const int left = G - g0;
+        if (left >= 4) {
+            wsum_group(y + g0, w + g0, 4, v, stride, n_rows, n);
+            g0 += 4;
+        } else if (left == 3) {
+            wsum_group(y + g0, w + g0, 3, v, stride, n_rows, n);
+            g0 += 3;
+        } else if (left == 2) {
+            wsum_group(y + g0, w + g0, 2, v, stride, n_rows, n);
+            g0 += 2;
+        } else {
+            wsum_group(y + g0, w + g0, 1, v, stride, n_rows, n);
+            g0 += 1;
         }
     }
 }
