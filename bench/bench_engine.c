@@ -1,14 +1,23 @@
 /*
- * bench_engine.c - tokens per second of the engine on a model: batched
- * evaluation (logits for every position, as compression uses it) and
- * single-token steps (as decompression uses it), and the peak RSS.
+ * bench_engine.c - tokens per second of the engine on a model, on the work
+ * compression and decompression do:
  *
- *   bench_engine MODEL [--threads N] [--tokens N] [--batch N] [--steps N] [--isa NAME]
+ *  - batched: `tokens` tokens in batches of `batch`, the logits of every
+ *    position (compression);
+ *  - steps: `steps` single-token steps after them, all logits of each
+ *    (decompression);
+ *  - positions: for each listed position P, a fresh context is filled up to
+ *    P (in batches, last logits only, not timed), then one batch of `span`
+ *    tokens at P .. P+span-1 with all logits and `pos_steps` single steps
+ *    after it are timed: the cost of long contexts.
  *
- * Token ids are a fixed pseudo-random sequence (the cost does not depend on
- * which ids they are). Single steps start after a prefix of `tokens`
- * positions evaluated in batches, so their attention spans a realistic
- * context.
+ *   bench_engine MODEL [--threads N] [--isa NAME] [--batch N] [--tokens N]
+ *                [--steps N] [--positions P,P,...] [--span N] [--pos-steps N]
+ *                [--json]
+ *
+ * Token ids are a fixed pseudo-random sequence (BOS first; the cost does
+ * not depend on which ids they are), the same as tools/bench_llamacpp.py's.
+ * Reported: wall-clock tokens/s, the process CPU time, and the peak RSS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,53 +29,125 @@
 #include "gguf/gguf.h"
 #include "model/model.h"
 
-static double cpu_now(void)
+#define MAX_POSITIONS 8
+
+static double clock_s(clockid_t id)
 {
     struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    clock_gettime(id, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static double now(void)
+typedef struct {
+    double wall, cpu;
+} span_time;
+
+static span_time mark(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    span_time t = { clock_s(CLOCK_MONOTONIC), clock_s(CLOCK_PROCESS_CPUTIME_ID) };
+    return t;
+}
+
+static span_time since(span_time t0)
+{
+    span_time t = mark();
+    t.wall -= t0.wall;
+    t.cpu -= t0.cpu;
+    return t;
+}
+
+typedef struct {
+    const lz_model *m;
+    lz_pool *pool;
+    lz_isa isa;
+    const int32_t *tok;
+    float *logits;
+    uint32_t batch;
+} bench;
+
+static void die(const lz_err *err)
+{
+    fprintf(stderr, "bench_engine: %s\n", err->msg);
+    exit(1);
+}
+
+/* Tokens [p0, p1) in batches (all logits, or the last one of each). */
+static void eval_range(const bench *B, lz_eval_state *s, uint32_t p0, uint32_t p1, int last_only)
+{
+    lz_err err = { 0 };
+    for (uint32_t p = p0; p < p1; p += B->batch) {
+        const uint32_t k = p1 - p < B->batch ? p1 - p : B->batch;
+        if (lz_model_eval(B->m, s, B->pool, B->isa, B->tok + p, k, p, B->logits, last_only, &err)) die(&err);
+    }
+}
+
+static void eval_steps(const bench *B, lz_eval_state *s, uint32_t p0, uint32_t n)
+{
+    lz_err err = { 0 };
+    for (uint32_t i = 0; i < n; i++)
+        if (lz_model_eval(B->m, s, B->pool, B->isa, B->tok + p0 + i, 1, p0 + i, B->logits, 1, &err)) die(&err);
+}
+
+static uint32_t parse_positions(const char *s, uint32_t *out)
+{
+    uint32_t n = 0;
+    while (*s && n < MAX_POSITIONS) {
+        char *end;
+        out[n++] = (uint32_t)strtoul(s, &end, 10);
+        s = *end == ',' ? end + 1 : end;
+        if (end == s && *s) break;
+    }
+    return n;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s MODEL [--threads N] [--tokens N] [--batch N] [--steps N] [--isa NAME]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL [--threads N] [--isa NAME] [--batch N] [--tokens N] [--steps N]\n"
+                        "       [--positions P,P,...] [--span N] [--pos-steps N] [--json]\n", argv[0]);
         return 2;
     }
-    int threads = 2;
-    uint32_t n_tok = 1024, batch = 512, steps = 128;
+    int threads = 2, json = 0;
+    uint32_t n_tok = 1024, batch = 512, steps = 64, span = 512, pos_steps = 16;
+    uint32_t positions[MAX_POSITIONS], n_pos = 0;
     lz_isa isa = lz_cpu_isa();
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--tokens")) n_tok = (uint32_t)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--batch")) batch = (uint32_t)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--steps")) steps = (uint32_t)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--isa")) {
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!strcmp(a, "--threads")) threads = atoi(v);
+        else if (!strcmp(a, "--tokens")) n_tok = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--batch")) batch = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--steps")) steps = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--span")) span = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--pos-steps")) pos_steps = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--positions")) n_pos = parse_positions(v, positions);
+        else if (!strcmp(a, "--isa")) {
             for (int k = 0; k < LZ_ISA_COUNT; k++)
-                if (!strcmp(lz_isa_name((lz_isa)k), argv[i + 1])) isa = (lz_isa)k;
+                if (!strcmp(lz_isa_name((lz_isa)k), v)) isa = (lz_isa)k;
+        } else {
+            fprintf(stderr, "bench_engine: unknown option %s\n", a);
+            return 2;
         }
+        i++;
+    }
+    if (batch == 0 || span == 0 || threads < 1) {
+        fprintf(stderr, "bench_engine: batch, span and threads must be positive\n");
+        return 2;
     }
     lz_err err = { 0 };
     gguf_file *gf = NULL;
     lz_model *m = NULL;
-    if (gguf_open(argv[1], 0, &gf, &err) || lz_model_load(gf, &m, &err)) {
-        fprintf(stderr, "bench_engine: %s\n", err.msg);
-        return 1;
-    }
-    const lz_model_hparams *hp = lz_model_get_hparams(m);
-    const uint32_t n_ctx = n_tok + steps;
-    lz_eval_state *s = lz_eval_state_create(m, n_ctx, batch, &err);
+    if (gguf_open(argv[1], 0, &gf, &err) || lz_model_load(gf, &m, &err)) die(&err);
+    const lz_hparams *hp = lz_model_get_hparams(m);
+
+    uint32_t n_ctx = n_tok + steps;
+    for (uint32_t i = 0; i < n_pos; i++)
+        if (positions[i] + span + pos_steps > n_ctx) n_ctx = positions[i] + span + pos_steps;
+    uint32_t max_batch = batch > span ? batch : span;
+    int32_t *tok = malloc((size_t)n_ctx * sizeof(int32_t));
+    float *logits = malloc((size_t)max_batch * hp->n_vocab * sizeof(float));
     lz_pool *pool = threads > 1 ? lz_pool_create(threads) : NULL;
-    int32_t *tok = malloc(n_ctx * sizeof(int32_t));
-    float *logits = malloc((size_t)batch * hp->n_vocab * sizeof(float));
-    if (!s || !tok || !logits) {
+    if (!tok || !logits || (threads > 1 && !pool)) {
         fprintf(stderr, "bench_engine: out of memory\n");
         return 1;
     }
@@ -75,38 +156,81 @@ int main(int argc, char **argv)
         x = x * 1664525u + 1013904223u;
         tok[i] = i == 0 ? 2 : (int32_t)((x >> 8) % hp->n_vocab);
     }
-    double t0 = now(), c0 = cpu_now();
-    for (uint32_t p = 0; p < n_tok; p += batch) {
-        const uint32_t k = n_tok - p < batch ? n_tok - p : batch;
-        if (lz_model_eval(m, s, pool, isa, tok + p, k, p, logits, 0, &err)) {
-            fprintf(stderr, "bench_engine: %s\n", err.msg);
-            return 1;
-        }
+    bench B = { m, pool, isa, tok, logits, batch };
+
+    span_time t_batch = { 0, 0 }, t_step = { 0, 0 };
+    if (n_tok > 0) {
+        lz_eval_state *s = lz_eval_state_create(m, n_tok + steps, batch, &err);
+        if (!s) die(&err);
+        span_time t0 = mark();
+        eval_range(&B, s, 0, n_tok, 0);
+        t_batch = since(t0);
+        t0 = mark();
+        eval_steps(&B, s, n_tok, steps);
+        t_step = since(t0);
+        lz_eval_state_free(s);
     }
-    const double t_batch = now() - t0, c_batch = cpu_now() - c0;
-    t0 = now();
-    c0 = cpu_now();
-    for (uint32_t i = 0; i < steps; i++) {
-        if (lz_model_eval(m, s, pool, isa, tok + n_tok + i, 1, n_tok + i, logits, 1, &err)) {
-            fprintf(stderr, "bench_engine: %s\n", err.msg);
-            return 1;
+
+    span_time t_pos[MAX_POSITIONS], t_pos_step[MAX_POSITIONS];
+    if (n_pos > 0) {
+        /* one context walks through the positions in increasing order */
+        lz_eval_state *s = lz_eval_state_create(m, n_ctx, max_batch, &err);
+        if (!s) die(&err);
+        uint32_t filled = 0;
+        for (uint32_t i = 0; i < n_pos; i++) {
+            const uint32_t p = positions[i];
+            if (p < filled) {   /* out of order: start again */
+                lz_eval_state_free(s);
+                if (!(s = lz_eval_state_create(m, n_ctx, max_batch, &err))) die(&err);
+                filled = 0;
+            }
+            eval_range(&B, s, filled, p, 1);
+            B.batch = span;
+            span_time t0 = mark();
+            eval_range(&B, s, p, p + span, 0);
+            t_pos[i] = since(t0);
+            B.batch = batch;
+            t0 = mark();
+            eval_steps(&B, s, p + span, pos_steps);
+            t_pos_step[i] = since(t0);
+            filled = p + span + pos_steps;
         }
+        lz_eval_state_free(s);
     }
-    const double t_step = now() - t0, c_step = cpu_now() - c0;
+
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("llama-zip engine (%s, %d threads, isa %s)\n", hp->arch, threads, lz_isa_name(isa));
-    printf("  batched     : %u tokens in batches of %u, all logits: %.2f s = %.1f tokens/s\n", n_tok, batch, t_batch,
-           n_tok / t_batch);
-    printf("  single steps: %u tokens after %u of context: %.2f s = %.1f tokens/s (%.1f ms/token)\n", steps, n_tok,
-           t_step, steps / t_step, 1e3 * t_step / steps);
-    printf("  cpu time    : batched %.2f s (%.2f ms/token), single steps %.2f s (%.2f ms/token)\n", c_batch,
-           1e3 * c_batch / n_tok, c_step, steps ? 1e3 * c_step / steps : 0.0);
-    printf("  peak RSS    : %.0f MiB\n", ru.ru_maxrss / 1024.0);
+    const double rss = ru.ru_maxrss / 1024.0;
+    if (json) {
+        printf("{\"engine\": \"llama-zip\", \"arch\": \"%s\", \"threads\": %d, \"isa\": \"%s\", \"batch\": %u", lz_model_arch_name(m),
+               threads, lz_isa_name(isa), batch);
+        if (n_tok > 0)
+            printf(",\n \"batched\": {\"tokens\": %u, \"wall_s\": %.4f, \"cpu_s\": %.4f, \"tok_s\": %.2f},\n"
+                   " \"steps\": {\"tokens\": %u, \"after\": %u, \"wall_s\": %.4f, \"cpu_s\": %.4f, \"ms_per_token\": %.3f}",
+                   n_tok, t_batch.wall, t_batch.cpu, n_tok / t_batch.wall, steps, n_tok, t_step.wall, t_step.cpu,
+                   steps ? 1e3 * t_step.wall / steps : 0.0);
+        printf(",\n \"positions\": [");
+        for (uint32_t i = 0; i < n_pos; i++)
+            printf("%s{\"pos\": %u, \"span\": %u, \"wall_s\": %.4f, \"tok_s\": %.2f, \"steps\": %u, \"step_ms\": %.3f}",
+                   i ? ", " : "", positions[i], span, t_pos[i].wall, span / t_pos[i].wall, pos_steps,
+                   pos_steps ? 1e3 * t_pos_step[i].wall / pos_steps : 0.0);
+        printf("],\n \"peak_rss_mib\": %.1f}\n", rss);
+    } else {
+        printf("llama-zip engine (%s, %d threads, isa %s)\n", lz_model_arch_name(m), threads, lz_isa_name(isa));
+        if (n_tok > 0) {
+            printf("  batched     : %u tokens in batches of %u, all logits: %.2f s = %.1f tokens/s (cpu %.2f s)\n", n_tok,
+                   batch, t_batch.wall, n_tok / t_batch.wall, t_batch.cpu);
+            printf("  single steps: %u tokens after %u of context: %.2f s = %.1f tokens/s (%.1f ms/token, cpu %.2f s)\n",
+                   steps, n_tok, t_step.wall, steps / t_step.wall, 1e3 * t_step.wall / (steps ? steps : 1), t_step.cpu);
+        }
+        for (uint32_t i = 0; i < n_pos; i++)
+            printf("  at %6u   : %u tokens, all logits: %.1f tokens/s; %u single steps: %.1f ms/token\n", positions[i],
+                   span, span / t_pos[i].wall, pos_steps, pos_steps ? 1e3 * t_pos_step[i].wall / pos_steps : 0.0);
+        printf("  peak RSS    : %.0f MiB\n", rss);
+    }
     free(tok);
     free(logits);
     lz_pool_free(pool);
-    lz_eval_state_free(s);
     lz_model_free(m);
     gguf_close(gf);
     return 0;

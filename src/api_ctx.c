@@ -45,7 +45,7 @@ llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ct
     }
     ctx->model = model;
     ctx->params = *params;
-    const lz_model_hparams *hp = lz_model_get_hparams(model->model);
+    const lz_hparams *hp = lz_model_get_hparams(model->model);
     ctx->n_ctx = params->n_ctx ? params->n_ctx : hp->n_ctx_train;
     ctx->n_batch = params->n_batch ? params->n_batch : LZ_DEFAULT_BATCH;
     ctx->isa = lz_cpu_isa();

@@ -264,7 +264,7 @@ size_t llamazip_model_describe(const llamazip_model *m, char *buf, size_t size)
     text_out o = { buf, size, 0 };
     if (buf && size) buf[0] = '\0';
     if (!m) return 0;
-    const lz_model_hparams *hp = lz_model_get_hparams(m->model);
+    const lz_hparams *hp = lz_model_get_hparams(m->model);
     const gguf_file *f = m->gguf;
     const char *name = NULL;
     uint64_t name_len = 0;
@@ -274,13 +274,14 @@ size_t llamazip_model_describe(const llamazip_model *m, char *buf, size_t size)
     out_printf(&o, "name:            %.*s\n", (int)LZ_MIN(name_len, 200), name);
     out_printf(&o, "gguf version:    %u, %lld tensors, %lld metadata keys, alignment %u\n", gguf_version(f),
                (long long)gguf_n_tensors(f), (long long)gguf_n_kv(f), gguf_alignment(f));
-    out_printf(&o, "architecture:    %s\n", hp->arch);
+    out_printf(&o, "architecture:    %s\n", lz_model_arch_name(m->model));
     out_printf(&o, "layers:          %u\n", hp->n_layer);
     out_printf(&o, "embedding:       %u\n", hp->n_embd);
-    out_printf(&o, "heads:           %u (kv %u), head dim %u\n", hp->n_head, hp->n_head_kv, hp->head_dim);
-    out_printf(&o, "feed-forward:    %u\n", hp->n_ff);
+    out_printf(&o, "heads:           %u (kv %u), head dim %u\n", hp->layers[0].n_head, hp->layers[0].n_head_kv,
+               hp->head_dim);
+    out_printf(&o, "feed-forward:    %u\n", hp->layers[0].n_ff);
     out_printf(&o, "context length:  %u\n", hp->n_ctx_train);
-    if (hp->sliding_window) out_printf(&o, "sliding window:  %u\n", hp->sliding_window);
+    if (hp->n_swa) out_printf(&o, "sliding window:  %u\n", hp->n_swa);
     out_printf(&o, "rope base:       %g\n", (double)hp->rope_base);
     out_printf(&o, "rms eps:         %g\n", (double)hp->rms_eps);
     out_printf(&o, "tokenizer:       %s, %u tokens, BOS %d\n", lz_tokenizer_kind(m->tokenizer),

@@ -206,6 +206,145 @@ static void test_default_invariance(void **state)
     check_invariance(p, 12, batches, 2);
 }
 
+/*
+ * Batches that mix sequences (lz_model_eval_batch): K sequences of different
+ * lengths advance by a random 1..3 tokens each in batches whose entries are
+ * interleaved in a random order, with a random subset of the sequences in
+ * each batch; every token's logits must equal those of its sequence
+ * evaluated alone, one token per call. Done for K = 1..5, 1 and 3 threads,
+ * every ISA, on models with sliding windows, biases and longrope.
+ */
+static uint32_t mix_rnd(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+static int check_mixed(const char *path)
+{
+    enum { KMAX = 5, LEN = 60 };   /* > window + batch of the tiny gemma3 (48 + 3): its ring wraps */
+    loaded L;
+    if (!load(path, &L)) return 0;
+    int32_t tok[KMAX][LEN];
+    float *ref[KMAX];
+    uint32_t len[KMAX];
+    lz_err err = { 0 };
+    for (int k = 0; k < KMAX; k++) {
+        len[k] = LEN - 4 * (uint32_t)k;
+        uint32_t x = 77 + (uint32_t)k;
+        for (uint32_t i = 0; i < len[k]; i++) tok[k][i] = i == 0 ? 1 : (int32_t)(mix_rnd(&x) % L.nv);
+        ref[k] = run(&L, tok[k], len[k], LEN, 1, 1, 1, LZ_ISA_SCALAR);
+    }
+    float *out = malloc((size_t)3 * KMAX * L.nv * sizeof(float));
+    int checked = 0;
+    for (int K = 1; K <= KMAX; K++)
+        for (int threads = 1; threads <= 3; threads += 2)
+            for (int isa = 0; isa < LZ_ISA_COUNT; isa++) {
+                if (!lz_cpu_isa_available((lz_isa)isa)) continue;
+                lz_kv_cache *kv[KMAX];
+                uint32_t done[KMAX] = { 0 };
+                for (int k = 0; k < K; k++) assert_non_null(kv[k] = lz_kv_cache_create(L.m, LEN, 3, &err));
+                lz_scratch *sc = lz_scratch_create(L.m, 3 * KMAX, &err);
+                assert_non_null(sc);
+                lz_pool *pool = threads > 1 ? lz_pool_create(threads) : NULL;
+                uint32_t x = 1234u + (uint32_t)(K * 7 + threads + isa * 31);
+                for (;;) {
+                    /* each live sequence joins with probability 3/4, with 1..3 tokens */
+                    lz_batch_token bt[3 * KMAX];
+                    int seq_of[3 * KMAX], pending[KMAX];
+                    uint32_t nb = 0, live = 0;
+                    for (int k = 0; k < K; k++) {
+                        pending[k] = 0;
+                        if (done[k] >= len[k]) continue;
+                        live++;
+                        if (mix_rnd(&x) % 4 == 0) continue;
+                        const uint32_t want = 1 + mix_rnd(&x) % 3;   /* LZ_MIN evaluates twice */
+                        pending[k] = (int)LZ_MIN(want, len[k] - done[k]);
+                    }
+                    if (!live) break;
+                    /* interleave: repeatedly take the next token of a random pending sequence */
+                    for (;;) {
+                        int any = 0;
+                        for (int k = 0; k < K; k++) any |= pending[k] > 0;
+                        if (!any) break;
+                        int k = (int)(mix_rnd(&x) % (uint32_t)K);
+                        if (!pending[k]) continue;
+                        const uint32_t p = done[k]++;
+                        pending[k]--;
+                        bt[nb] = (lz_batch_token){ kv[k], tok[k][p], p, 1 };
+                        seq_of[nb++] = k;
+                    }
+                    if (nb == 0) continue;
+                    int rc = lz_model_eval_batch(L.m, sc, pool, (lz_isa)isa, bt, nb, out, &err);
+                    if (rc) print_message("mixed batch: %s\n", err.msg);
+                    assert_int_equal(rc, 0);
+                    for (uint32_t i = 0; i < nb; i++) {
+                        const float *want = ref[seq_of[i]] + (size_t)bt[i].pos * L.nv;
+                        if (memcmp(want, out + (size_t)i * L.nv, L.nv * sizeof(float)))
+                            fail_msg("%s: K=%d, %d threads, %s: sequence %d position %u differs from the sequence alone",
+                                     path, K, threads, lz_isa_name((lz_isa)isa), seq_of[i], bt[i].pos);
+                        checked++;
+                    }
+                }
+                for (int k = 0; k < K; k++) lz_kv_cache_free(kv[k]);
+                lz_scratch_free(sc);
+                lz_pool_free(pool);
+            }
+    print_message("%s: %d tokens of mixed batches bit-identical to their sequences alone\n", path, checked);
+    free(out);
+    for (int k = 0; k < KMAX; k++) free(ref[k]);
+    unload(&L);
+    return 1;
+}
+
+static void test_mixed_batches(void **state)
+{
+    (void)state;
+    static const char *const models[] = { "gemma3-q4_k", "llama-q4_0-ropefreqs", "phi3-f16-longrope", "qwen2-q8_0" };
+    char path[512];
+    int found = 0;
+    for (size_t i = 0; i < LZ_ARRAY_LEN(models); i++)
+        if (tiny_path(path, sizeof(path), models[i])) found += check_mixed(path);
+    if (!found) {
+        print_message("SKIP: no tiny models in %s (make tiny-models)\n", tiny_dir());
+        skip();
+    }
+}
+
+/* A mixed batch is refused when a sequence's tokens are not consecutive, or
+ * when a sequence has more tokens than its cache's batch allows. */
+static void test_mixed_batch_rules(void **state)
+{
+    (void)state;
+    char path[512];
+    if (!tiny_path(path, sizeof(path), "gemma3-q4_k")) {
+        print_message("SKIP: tiny model gemma3-q4_k absent\n");
+        skip();
+    }
+    loaded L;
+    if (!load(path, &L)) return;
+    lz_err err = { 0 };
+    lz_kv_cache *a = lz_kv_cache_create(L.m, 32, 2, &err), *b = lz_kv_cache_create(L.m, 32, 2, &err);
+    lz_scratch *sc = lz_scratch_create(L.m, 8, &err);
+    float *out = malloc((size_t)8 * L.nv * sizeof(float));
+    assert_true(a && b && sc && out);
+    lz_batch_token bt[4] = { { a, 1, 0, 1 }, { b, 1, 0, 1 }, { a, 5, 2, 1 }, { b, 6, 1, 1 } };
+    assert_int_equal(lz_model_eval_batch(L.m, sc, NULL, LZ_ISA_SCALAR, bt, 4, out, &err), LLAMAZIP_E_USAGE);
+    print_message("not consecutive: %s\n", err.msg);
+    bt[2].pos = 1;
+    assert_int_equal(lz_model_eval_batch(L.m, sc, NULL, LZ_ISA_SCALAR, bt, 4, out, &err), 0);
+    lz_batch_token three[3] = { { a, 1, 2, 0 }, { a, 2, 3, 0 }, { a, 3, 4, 1 } };
+    assert_int_equal(lz_model_eval_batch(L.m, sc, NULL, LZ_ISA_SCALAR, three, 3, out, &err), LLAMAZIP_E_USAGE);
+    print_message("too many tokens of one sequence: %s\n", err.msg);
+    lz_batch_token gap[1] = { { b, 1, 5, 1 } };
+    assert_int_equal(lz_model_eval_batch(L.m, sc, NULL, LZ_ISA_SCALAR, gap, 1, out, &err), LLAMAZIP_E_USAGE);
+    lz_kv_cache_free(a);
+    lz_kv_cache_free(b);
+    lz_scratch_free(sc);
+    free(out);
+    unload(&L);
+}
+
 /* Sliding-window ring: rewinding within reach reproduces the logits; past
  * it, after a gap, or with a bad token the call is refused. */
 static void test_rewind_and_usage(void **state)
@@ -218,8 +357,8 @@ static void test_rewind_and_usage(void **state)
     }
     loaded L;
     if (!load(path, &L)) return;
-    const lz_model_hparams *hp = lz_model_get_hparams(L.m);
-    assert_true(hp->sliding_window > 0);
+    const lz_hparams *hp = lz_model_get_hparams(L.m);
+    assert_true(hp->n_swa > 0);
     const uint32_t n = N_TOK, batch = 4;
     int32_t tok[N_TOK];
     make_tokens(tok, n, L.nv);
@@ -235,7 +374,7 @@ static void test_rewind_and_usage(void **state)
     assert_memory_equal(row, ref + (size_t)back * L.nv, L.nv * sizeof(float));
     /* rewind far: the window's keys are gone */
     int rc = lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok + 60, 1, 60, row, 1, &err);
-    print_message("rewind to 60 with window %u, batch %u: %s\n", hp->sliding_window, batch, err.msg);
+    print_message("rewind to 60 with window %u, batch %u: %s\n", hp->n_swa, batch, err.msg);
     assert_int_equal(rc, LLAMAZIP_E_USAGE);
     /* restarting at position 0 is always allowed */
     assert_int_equal(lz_model_eval(L.m, s, NULL, LZ_ISA_SCALAR, tok, 2, 0, row, 1, &err), 0);
@@ -517,6 +656,8 @@ int main(void)
         cmocka_unit_test(test_tiny_invariance),
         cmocka_unit_test(test_default_invariance),
         cmocka_unit_test(test_rewind_and_usage),
+        cmocka_unit_test(test_mixed_batches),
+        cmocka_unit_test(test_mixed_batch_rules),
         cmocka_unit_test(test_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,743 @@
+/*
+ * forward.c - the forward pass over a batch of tokens, which may mix
+ * several sequences (each token carries its KV cache and position).
+ *
+ * For a batch of B tokens (doc/engine.md has it per architecture):
+ *   x = embedding rows (dequantized per token) [* sqrtf(n_embd)]
+ *   per layer:
+ *     a = rmsnorm(x) * attn_norm
+ *     q, k, v = Wq a, Wk a, Wv a (+ biases)          matmuls
+ *     per token and head: [rmsnorm q, k], RoPE, [q *= scale], k, v -> its f16 cache
+ *     att = softmax(q.K^T [* scale]) V over the token's visible positions
+ *     o = Wo att (+ bias) [; o = rmsnorm(o) * post_attention_norm]
+ *     x = x + o
+ *     f = rmsnorm(x) * ffn_norm
+ *     g = act(Wgate f) * (Wup f)                      (gate/up fused for phi3)
+ *     o = Wdown g (+ bias) [; o = rmsnorm(o) * post_ffw_norm]
+ *     x = x + o
+ *   logits = Wout (rmsnorm(x) * output_norm) (+ bias) [softcap], for the
+ *            tokens whose logits are wanted
+ *
+ * Matrix products go through the kernel table with the activations
+ * quantized once per row into the weight type's partner type; they are
+ * threaded over chunks of output rows, and every output element is one
+ * canonical dot product. Every other op works on one token (or one token
+ * and head) at a time in the canonical orders of ops.c and kernels.h, and
+ * attention reads only the token's own cache, so neither the batch size,
+ * nor the other sequences in the batch, nor the thread count, nor the ISA
+ * changes a bit of a sequence's result.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/f16.h"
+#include "../common/lz_math.h"
+#include "model_internal.h"
+
+/* ================================================================ scratch */
+
+struct lz_scratch {
+    const lz_model *m;
+    uint32_t max_tokens;
+    float *rope_tab;       /* [2][max_tokens][n_rot] */
+    float *x, *xn, *q, *k, *v, *att, *o, *gate, *up;
+    uint8_t *act[3];       /* quantized activations, one buffer per partner type */
+    uint32_t *out_src;     /* max_tokens: the token of each logits row */
+    float *scores;         /* per thread: max_group rows of scores_len floats */
+    uint32_t max_group;    /* widest group of query heads sharing a KV head (<= LZ_MAX_GROUP) */
+    uint32_t scores_len;   /* keys a query may see: the largest n_ctx met so far */
+    int scores_threads;
+};
+
+static void *alloc_floats(uint64_t n)
+{
+    uint64_t bytes;
+    if (lz_mul_u64(n, sizeof(float), &bytes) || bytes > SIZE_MAX) return NULL;
+    return lz_malloc_aligned((size_t)(bytes ? bytes : 64));
+}
+
+void lz_scratch_free(lz_scratch *s)
+{
+    if (!s) return;
+    float *fl[] = { s->rope_tab, s->x, s->xn, s->q, s->k, s->v, s->att, s->o, s->gate, s->up, s->scores };
+    for (size_t i = 0; i < LZ_ARRAY_LEN(fl); i++) lz_free_aligned(fl[i]);
+    for (int i = 0; i < 3; i++) lz_free_aligned(s->act[i]);
+    free(s->out_src);
+    free(s);
+}
+
+lz_scratch *lz_scratch_create(const lz_model *m, uint32_t max_tokens, lz_err *err)
+{
+    if (!m || max_tokens == 0 || max_tokens > (1u << 20)) {
+        lz_fail(err, LLAMAZIP_E_USAGE, "lz_scratch_create: need a model and 1 <= max_tokens <= 2^20");
+        return NULL;
+    }
+    const lz_hparams *hp = &m->hp;
+    lz_scratch *s = calloc(1, sizeof(*s));
+    if (!s) goto nomem;
+    s->m = m;
+    s->max_tokens = max_tokens;
+    s->max_group = 1;
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        const uint32_t g = hp->layers[il].n_head / hp->layers[il].n_head_kv;
+        if (g <= LZ_MAX_GROUP && g > s->max_group) s->max_group = g;
+    }
+    const uint64_t B = max_tokens;
+    s->rope_tab = alloc_floats(2 * B * hp->n_rot);
+    s->x = alloc_floats(B * hp->n_embd);
+    s->xn = alloc_floats(B * hp->n_embd);
+    s->o = alloc_floats(B * hp->n_embd);
+    s->q = alloc_floats(B * m->n_q_max);
+    s->att = alloc_floats(B * m->n_q_max);
+    s->k = alloc_floats(B * m->n_kv_max);
+    s->v = alloc_floats(B * m->n_kv_max);
+    s->gate = alloc_floats(B * m->n_ff_max);
+    s->up = alloc_floats(B * m->n_ff_max);
+    s->out_src = malloc((size_t)B * sizeof(uint32_t));
+    if (!s->rope_tab || !s->x || !s->xn || !s->o || !s->q || !s->att || !s->k || !s->v || !s->gate || !s->up ||
+        !s->out_src)
+        goto nomem;
+    for (int i = 0; i < 3; i++) {
+        uint64_t bytes;
+        if (lz_mul_u64(B, m->act_row_max, &bytes) || bytes > SIZE_MAX) goto nomem;
+        if (!(s->act[i] = lz_malloc_aligned((size_t)bytes))) goto nomem;
+    }
+    return s;
+nomem:
+    lz_scratch_free(s);
+    lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory for the scratch of a batch of %u tokens", max_tokens);
+    return NULL;
+}
+
+/* Room for the attention scores of every thread over `len` keys. */
+static int ensure_scores(lz_scratch *s, int n_threads, uint32_t len, lz_err *err)
+{
+    if (s->scores_threads >= n_threads && s->scores_len >= len) return 0;
+    if (len < s->scores_len) len = s->scores_len;
+    lz_free_aligned(s->scores);
+    s->scores = alloc_floats((uint64_t)n_threads * s->max_group * len);
+    s->scores_threads = s->scores ? n_threads : 0;
+    s->scores_len = s->scores ? len : 0;
+    return s->scores ? 0 : lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory for attention scores");
+}
+
+/* ================================================================ forward pass */
+
+/* One batch being evaluated. */
+typedef struct {
+    const lz_model *m;
+    lz_scratch *s;
+    lz_pool *pool;
+    int n_threads;
+    lz_isa isa;
+    const lz_kernels *kern;
+    const lz_batch_token *t;
+    uint32_t n;            /* tokens in the batch */
+    uint32_t il;           /* current layer */
+    uint32_t n_out;        /* tokens whose logits are wanted ... */
+    const uint32_t *out_src; /* ... out row k is token out_src[k] */
+    float *logits;
+} fwd;
+
+/* ---------------------------------------------------------------- row stages */
+
+typedef void (*row_fn)(const fwd *F, uint32_t b);
+
+typedef struct {
+    const fwd *F;
+    row_fn fn;
+    uint32_t row0, n_rows, chunk;
+} rows_job;
+
+static void rows_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    const rows_job *j = arg;
+    const uint32_t b0 = (uint32_t)task * j->chunk;
+    const uint32_t b1 = LZ_MIN(b0 + j->chunk, j->n_rows);
+    for (uint32_t b = b0; b < b1; b++) j->fn(j->F, j->row0 + b);
+}
+
+/* Run fn on rows row0 .. row0+n_rows-1; rows are independent. */
+static void run_rows(const fwd *F, row_fn fn, uint32_t row0, uint32_t n_rows)
+{
+    if (F->n_threads <= 1 || n_rows < 2) {
+        for (uint32_t b = 0; b < n_rows; b++) fn(F, row0 + b);
+        return;
+    }
+    rows_job j = { F, fn, row0, n_rows, 0 };
+    const uint32_t want = (uint32_t)F->n_threads * 4;
+    j.chunk = (n_rows + want - 1) / want;
+    lz_pool_run(F->pool, (int)((n_rows + j.chunk - 1) / j.chunk), rows_task, &j);
+}
+
+static void add_bias(float *y, const float *b, uint32_t n)
+{
+    if (b)
+        for (uint32_t i = 0; i < n; i++) y[i] = y[i] + b[i];
+}
+
+static void stage_embed(const fwd *F, uint32_t b)
+{
+    const lz_model *m = F->m;
+    const uint32_t n_embd = m->hp.n_embd;
+    float *x = F->s->x + (size_t)b * n_embd;
+    const lz_mat *e = &m->tok_embd;
+    lz_dequantize_row(e->type, e->data + (size_t)F->t[b].token * e->row_bytes, x, n_embd);
+    if (m->arch->embd_scale_sqrt) {
+        const float scale = sqrtf((float)n_embd);
+        for (uint32_t i = 0; i < n_embd; i++) x[i] = x[i] * scale;
+    }
+}
+
+static void stage_attn_norm(const fwd *F, uint32_t b)
+{
+    const uint32_t n = F->m->hp.n_embd;
+    lz_op_rmsnorm(F->s->xn + (size_t)b * n, F->s->x + (size_t)b * n, F->m->layers[F->il].attn_norm, n, F->m->hp.rms_eps);
+}
+
+/* Biases, q/k norms, RoPE, Q scale; K and V into the cache. */
+static void stage_qk(const fwd *F, uint32_t b)
+{
+    const lz_model *m = F->m;
+    const lz_hparams *hp = &m->hp;
+    const lz_arch *a = m->arch;
+    lz_scratch *s = F->s;
+    const lz_kv_cache *kv = F->t[b].kv;
+    const uint32_t il = F->il;
+    const lz_layer *ly = &m->layers[il];
+    const lz_layer_hparams *lh = &hp->layers[il];
+    const uint32_t hd = hp->head_dim;
+    const uint32_t n_q = lh->n_head * hd, n_kv = lh->n_head_kv * hd;
+    float *q = s->q + (size_t)b * n_q;
+    float *k = s->k + (size_t)b * n_kv;
+    float *v = s->v + (size_t)b * n_kv;
+    const float *cs = s->rope_tab + ((size_t)(lh->sliding ? s->max_tokens : 0) + b) * hp->n_rot;
+    add_bias(q, ly->bq, n_q);
+    add_bias(k, ly->bk, n_kv);
+    add_bias(v, ly->bv, n_kv);
+    for (uint32_t h = 0; h < lh->n_head; h++) {
+        float *qh = q + (size_t)h * hd;
+        if (a->qk_norm) lz_op_rmsnorm(qh, qh, ly->q_norm, hd, hp->rms_eps);
+        lz_op_rope_apply(qh, cs, hp->n_rot, a->rope_type);
+        if (a->q_prescale)
+            for (uint32_t i = 0; i < hd; i++) qh[i] = qh[i] * hp->attn_scale;
+    }
+    for (uint32_t h = 0; h < lh->n_head_kv; h++) {
+        float *kh = k + (size_t)h * hd;
+        if (a->qk_norm) lz_op_rmsnorm(kh, kh, ly->k_norm, hd, hp->rms_eps);
+        lz_op_rope_apply(kh, cs, hp->n_rot, a->rope_type);
+    }
+    const size_t slot = (size_t)(F->t[b].pos % kv->cap[il]);
+    lz_op_store_f16(kv->kc[il] + slot * n_kv, k, n_kv);
+    lz_op_store_f16(kv->vc[il] + slot * n_kv, v, n_kv);
+}
+
+/* x += post_norm(o + bias): the end of an attention or feed-forward sub-layer
+ * (the post-norm only for architectures that have one, e.g. gemma3). */
+static void add_residual(const fwd *F, uint32_t b, const float *bias, const float *post_norm)
+{
+    const lz_model *m = F->m;
+    const uint32_t n = m->hp.n_embd;
+    float *o = F->s->o + (size_t)b * n;
+    float *x = F->s->x + (size_t)b * n;
+    add_bias(o, bias, n);
+    if (m->arch->post_norms) lz_op_rmsnorm(o, o, post_norm, n, m->hp.rms_eps);
+    for (uint32_t i = 0; i < n; i++) x[i] = x[i] + o[i];
+}
+
+static void stage_attn_out(const fwd *F, uint32_t b)
+{
+    const lz_model *m = F->m;
+    const lz_layer *ly = &m->layers[F->il];
+    const uint32_t n = m->hp.n_embd;
+    float *x = F->s->x + (size_t)b * n;
+    add_residual(F, b, ly->bo, ly->post_attn_norm);
+    lz_op_rmsnorm(F->s->xn + (size_t)b * n, x, ly->ffn_norm, n, m->hp.rms_eps);
+}
+
+static void stage_act(const fwd *F, uint32_t b)
+{
+    const lz_model *m = F->m;
+    const lz_layer *ly = &m->layers[F->il];
+    const uint32_t n = m->hp.layers[F->il].n_ff;
+    float *g = F->s->gate + (size_t)b * n;
+    float *u = F->s->up + (size_t)b * n;
+    add_bias(g, ly->b_gate, n);
+    add_bias(u, ly->b_up, n);
+    F->kern->gated_act(g, u, n, m->arch->ffn_act);
+}
+
+static void stage_ffn_out(const fwd *F, uint32_t b)
+{
+    const lz_model *m = F->m;
+    const lz_layer *ly = &m->layers[F->il];
+    add_residual(F, b, ly->b_down, ly->post_ffw_norm);
+}
+
+/* Output row k: the final norm of token out_src[k] (the rows with logits
+ * are gathered to the front of xn, in batch order). */
+static void stage_out_norm(const fwd *F, uint32_t k)
+{
+    const uint32_t n = F->m->hp.n_embd;
+    lz_op_rmsnorm(F->s->xn + (size_t)k * n, F->s->x + (size_t)F->out_src[k] * n, F->m->output_norm, n,
+                  F->m->hp.rms_eps);
+}
+
+static void stage_logits(const fwd *F, uint32_t k)
+{
+    const lz_model *m = F->m;
+    const uint32_t nv = m->hp.n_vocab;
+    float *y = F->logits + (size_t)k * nv;
+    add_bias(y, m->output_bias, nv);
+    if (m->hp.final_softcap != 0.0f) lz_op_softcap(y, nv, m->hp.final_softcap);
+}
+
+/* ---------------------------------------------------------------- attention */
+
+typedef struct {
+    const fwd *F;
+    float kq_scale;
+    uint32_t heads_per_task;   /* query heads of one KV head handled together */
+} attn_job;
+
+/*
+ * One token and a run of query heads that share a KV head: scores over the
+ * visible cache rows, softmax, V sum, each head in the reference's order
+ * (kernels.h); the heads only share the loads of the cache rows, so any
+ * grouping gives the same bits.
+ */
+static void attn_task(void *arg, int task, int thread)
+{
+    const attn_job *j = arg;
+    const fwd *F = j->F;
+    const lz_hparams *hp = &F->m->hp;
+    const lz_scratch *s = F->s;
+    const uint32_t il = F->il;
+    const lz_layer_hparams *lh = &hp->layers[il];
+    const uint32_t hd = hp->head_dim;
+    const uint32_t tasks_per_token = lh->n_head / j->heads_per_task;
+    const uint32_t b = (uint32_t)task / tasks_per_token;
+    const uint32_t h0 = ((uint32_t)task % tasks_per_token) * j->heads_per_task;
+    const uint32_t G = j->heads_per_task;
+    const uint32_t kvh = h0 / (lh->n_head / lh->n_head_kv);
+    const uint32_t n_kv = lh->n_head_kv * hd;
+    const lz_kv_cache *kv = F->t[b].kv;
+    const uint32_t pos = F->t[b].pos;
+    const uint32_t lo = lh->sliding && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
+    const uint32_t cap = kv->cap[il];
+    const uint16_t *kc = kv->kc[il] + (size_t)kvh * hd;
+    const uint16_t *vc = kv->vc[il] + (size_t)kvh * hd;
+    const uint32_t n_keys = pos - lo + 1;
+    const lz_kernels *kern = F->kern;
+    const float *q[LZ_MAX_GROUP];
+    float *sc[LZ_MAX_GROUP], *out[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < G; g++) {
+        q[g] = s->q + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
+        sc[g] = s->scores + ((size_t)thread * s->max_group + g) * s->scores_len;
+        out[g] = s->att + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
+        memset(out[g], 0, hd * sizeof(float));
+    }
+    /* positions lo..pos in ascending order: at most two runs of ring slots */
+    const uint32_t s0 = lo % cap;
+    const uint32_t run0 = LZ_MIN(n_keys, cap - s0);
+    kern->attn_scores(q, (int)G, kc + (size_t)s0 * n_kv, n_kv, run0, hd, j->kq_scale, sc[0], s->scores_len);
+    if (run0 < n_keys)
+        kern->attn_scores(q, (int)G, kc, n_kv, n_keys - run0, hd, j->kq_scale, sc[0] + run0, s->scores_len);
+    double sum[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < G; g++) {
+        float mx = -INFINITY;
+        for (uint32_t p = 0; p < n_keys; p++)
+            if (sc[g][p] > mx) mx = sc[g][p];
+        sum[g] = 0.0;
+        kern->exp_sum(sc[g], n_keys, mx, &sum[g]);
+    }
+    kern->attn_wsum(out, (const float *const *)sc, (int)G, vc + (size_t)s0 * n_kv, n_kv, run0, hd);
+    if (run0 < n_keys) {
+        const float *sc1[LZ_MAX_GROUP];
+        for (uint32_t g = 0; g < G; g++) sc1[g] = sc[g] + run0;
+        kern->attn_wsum(out, sc1, (int)G, vc, n_kv, n_keys - run0, hd);
+    }
+    for (uint32_t g = 0; g < G; g++) {
+        const float inv = 1.0f / (float)sum[g];
+        for (uint32_t i = 0; i < hd; i++) out[g][i] = out[g][i] * inv;
+    }
+}
+
+static void run_attention(const fwd *F)
+{
+    const lz_model *m = F->m;
+    const lz_layer_hparams *lh = &m->hp.layers[F->il];
+    attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv };
+    /* whole groups share the cache loads; with too few tokens to keep the
+     * threads busy, one head per task instead */
+    if (j.heads_per_task > LZ_MAX_GROUP || F->n * lh->n_head_kv < (uint32_t)F->n_threads * 2) j.heads_per_task = 1;
+    lz_pool_run(F->pool, (int)(F->n * (lh->n_head / j.heads_per_task)), attn_task, &j);
+}
+
+/* ---------------------------------------------------------------- matmuls */
+
+#define MM_MAX 3
+
+typedef struct {
+    const lz_mat *w;
+    const uint8_t *act;
+    size_t act_bytes;
+    float *out;            /* column c (token) of the output at out + c * out_stride */
+    size_t out_stride;
+    uint32_t rows_per_task;
+    uint32_t n_tasks;
+} mm_job;
+
+typedef struct {
+    mm_job job[MM_MAX];
+    int n_jobs;
+    uint32_t n_cols;
+    lz_isa isa;
+    int use_packed;        /* the jobs' matrices are packed (several columns) */
+} mm_set;
+
+static void mm_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    const mm_set *ms = arg;
+    int ji = 0;
+    uint32_t t = (uint32_t)task;
+    while (t >= ms->job[ji].n_tasks) t -= ms->job[ji++].n_tasks;
+    const mm_job *j = &ms->job[ji];
+    const lz_mat *w = j->w;
+    const uint32_t r0 = t * j->rows_per_task;
+    const uint32_t r_end = LZ_MIN(r0 + j->rows_per_task, w->n_out);
+    /* all columns at once: each panel of weight rows serves every token */
+    if (ms->use_packed && lz_gemm_packed(&w->pack->pm, ms->isa, r0, r_end - r0, j->act, j->act_bytes, ms->n_cols,
+                                         j->out + r0, j->out_stride))
+        return;
+    lz_gemm(w->type, ms->isa, w->n_in, w->data, w->row_bytes, r0, r_end - r0, j->act, j->act_bytes, ms->n_cols,
+            j->out + r0, j->out_stride);
+}
+
+/* ---------------------------------------------------------------- packing */
+
+typedef struct {
+    const lz_mat *w;
+    uint32_t rows_per_task;
+} pack_job;
+
+static void pack_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    const pack_job *j = arg;
+    const uint32_t r0 = (uint32_t)task * j->rows_per_task;
+    const uint32_t n = LZ_MIN(j->rows_per_task, j->w->n_out - r0);
+    lz_pack_rows(&j->w->pack->pm, j->w->data, j->w->row_bytes, r0, n);
+}
+
+/* Pack w once (the first time it takes a product with several columns).
+ * Without memory or a packed form, the products use the unpacked rows. */
+static void ensure_packed(const fwd *F, const lz_mat *w)
+{
+    mat_pack *mp = w->pack;
+    if (atomic_load_explicit(&mp->ready, memory_order_acquire)) return;
+    pthread_mutex_t *mu = (pthread_mutex_t *)&F->m->pack_mu;
+    pthread_mutex_lock(mu);
+    if (!atomic_load_explicit(&mp->ready, memory_order_relaxed)) {
+        if (lz_pack_alloc(&mp->pm, F->isa, w->type, w->n_in, w->n_out) == 0 && mp->pm.format != LZ_PACK_NONE) {
+            const uint32_t want = F->n_threads > 1 ? (uint32_t)F->n_threads * 4 : 1;
+            const uint32_t pr = (uint32_t)mp->pm.panel_rows;
+            pack_job j = { w, (((w->n_out + want - 1) / want) + pr - 1) / pr * pr };
+            lz_pool_run(F->pool, (int)((w->n_out + j.rows_per_task - 1) / j.rows_per_task), pack_task, &j);
+        }
+        atomic_store_explicit(&mp->ready, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(mu);
+}
+
+typedef struct {
+    const lz_kernels *kern;
+    const float *x;
+    size_t x_stride;
+    uint32_t n_in;
+    lz_type types[MM_MAX];
+    uint8_t *dst[MM_MAX];
+    size_t bytes[MM_MAX];
+    int n_types;
+} quant_job;
+
+static void quant_row(const quant_job *q, uint32_t c)
+{
+    for (int i = 0; i < q->n_types; i++)
+        q->kern->quantize[q->types[i]](q->x + (size_t)c * q->x_stride, q->dst[i] + (size_t)c * q->bytes[i], q->n_in);
+}
+
+static void quant_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    quant_row(arg, (uint32_t)task);
+}
+
+/*
+ * out_i = W_i x for the n_cols rows of x (n_in floats each, x_stride apart):
+ * the activations are quantized once per partner type, then all products run
+ * in one pool pass over chunks of output rows.
+ */
+static void matmul(const fwd *F, const float *x, size_t x_stride, uint32_t n_cols, const lz_mat *const *w,
+                   float *const *out, const size_t *out_stride, int n)
+{
+    lz_scratch *s = F->s;
+    quant_job q = { F->kern, x, x_stride, w[0]->n_in, { 0 }, { 0 }, { 0 }, 0 };
+    mm_set ms;
+    memset(&ms, 0, sizeof(ms));
+    ms.n_jobs = n;
+    ms.n_cols = n_cols;
+    ms.isa = F->isa;
+    /* one column streams the unpacked rows (vec_dot); several use the
+     * packed panels, packed on first use */
+    ms.use_packed = n_cols >= 2;
+    if (ms.use_packed)
+        for (int i = 0; i < n; i++) ensure_packed(F, w[i]);
+    uint32_t n_tasks = 0;
+    for (int i = 0; i < n; i++) {
+        int slot = 0;
+        while (slot < q.n_types && q.types[slot] != w[i]->act_type) slot++;
+        if (slot == q.n_types) {
+            q.types[slot] = w[i]->act_type;
+            q.dst[slot] = s->act[slot];
+            q.bytes[slot] = lz_row_size(w[i]->act_type, q.n_in);
+            q.n_types++;
+        }
+        mm_job *j = &ms.job[i];
+        j->w = w[i];
+        j->act = q.dst[slot];
+        j->act_bytes = q.bytes[slot];
+        j->out = out[i];
+        j->out_stride = out_stride[i];
+        /* enough chunks to balance the threads; any split gives the same bits */
+        const uint32_t want = F->n_threads > 1 ? (uint32_t)F->n_threads * 4 : 1;
+        uint32_t rows = (w[i]->n_out + want - 1) / want;
+        rows = (rows + 31) / 32 * 32;   /* whole packed panels and register tiles */
+        j->rows_per_task = rows;
+        j->n_tasks = (w[i]->n_out + rows - 1) / rows;
+        n_tasks += j->n_tasks;
+    }
+    if (F->n_threads > 1 && n_cols >= 4) {
+        lz_pool_run(F->pool, (int)n_cols, quant_task, &q);
+    } else {
+        for (uint32_t c = 0; c < n_cols; c++) quant_row(&q, c);
+    }
+    lz_pool_run(F->pool, (int)n_tasks, mm_task, &ms);
+}
+
+static void matmul1(const fwd *F, const float *x, size_t x_stride, uint32_t n_cols, const lz_mat *w, float *out,
+                    size_t out_stride)
+{
+    matmul(F, x, x_stride, n_cols, &w, &out, &out_stride, 1);
+}
+
+/* ---------------------------------------------------------------- layers */
+
+/* cos/sin of every token's position, for full and sliding layers (each
+ * sequence has its own RoPE settings: longrope depends on its length). */
+static void rope_tables(const fwd *F)
+{
+    lz_scratch *s = F->s;
+    const uint32_t n_rot = F->m->hp.n_rot;
+    for (int t = 0; t < 2; t++) {
+        if (t == 1 && !F->m->has_swa) break;
+        for (uint32_t b = 0; b < F->n; b++)
+            lz_op_rope_table(&F->t[b].kv->rope[t], F->t[b].pos, s->rope_tab + ((size_t)t * s->max_tokens + b) * n_rot);
+    }
+}
+
+static void layer_forward(fwd *F, uint32_t il)
+{
+    const lz_model *m = F->m;
+    lz_scratch *s = F->s;
+    const lz_layer *ly = &m->layers[il];
+    const lz_layer_hparams *lh = &m->hp.layers[il];
+    const uint32_t n = F->n, n_embd = m->hp.n_embd;
+    const size_t n_q = (size_t)lh->n_head * m->hp.head_dim, n_kv = (size_t)lh->n_head_kv * m->hp.head_dim;
+    F->il = il;
+
+    run_rows(F, stage_attn_norm, 0, n);
+    {
+        const lz_mat *w[3] = { &ly->wq, &ly->wk, &ly->wv };
+        float *out[3] = { s->q, s->k, s->v };
+        const size_t st[3] = { n_q, n_kv, n_kv };
+        matmul(F, s->xn, n_embd, n, w, out, st, 3);
+    }
+    run_rows(F, stage_qk, 0, n);
+    run_attention(F);
+    matmul1(F, s->att, n_q, n, &ly->wo, s->o, n_embd);
+    run_rows(F, stage_attn_out, 0, n);
+    {
+        const lz_mat *w[2] = { &ly->gate, &ly->up };
+        float *out[2] = { s->gate, s->up };
+        const size_t st[2] = { lh->n_ff, lh->n_ff };
+        matmul(F, s->xn, n_embd, n, w, out, st, 2);
+    }
+    run_rows(F, stage_act, 0, n);
+    matmul1(F, s->gate, lh->n_ff, n, &ly->down, s->o, n_embd);
+    run_rows(F, stage_ffn_out, 0, n);
+}
+
+static void forward(fwd *F)
+{
+    const lz_model *m = F->m;
+    lz_scratch *s = F->s;
+    const uint32_t n_embd = m->hp.n_embd;
+    run_rows(F, stage_embed, 0, F->n);
+    rope_tables(F);
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) layer_forward(F, il);
+    if (F->n_out == 0) return;
+    /* xn is free again after the last layer: the wanted rows are normed
+     * into its first n_out rows, in batch order */
+    run_rows(F, stage_out_norm, 0, F->n_out);
+    matmul1(F, s->xn, n_embd, F->n_out, &m->output, F->logits, m->hp.n_vocab);
+    if (m->output_bias || m->hp.final_softcap != 0.0f) run_rows(F, stage_logits, 0, F->n_out);
+}
+/* ---------------------------------------------------------------- entry */
+
+/* The batch's rules (model.h): tokens in range, and the tokens of each
+ * sequence at consecutive positions its cache can take. */
+static int check_batch(const lz_model *m, const lz_batch_token *t, uint32_t n, lz_err *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (!t[i].kv || t[i].kv->m != m) return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: bad KV cache");
+        if (t[i].token < 0 || (uint32_t)t[i].token >= m->hp.n_vocab)
+            return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: token id %d out of range (vocabulary %u)", t[i].token,
+                           m->hp.n_vocab);
+        uint32_t prev = i, count = 1;
+        for (uint32_t j = i; j-- > 0;)
+            if (t[j].kv == t[i].kv) {
+                prev = j;
+                break;
+            }
+        if (prev != i) {
+            if (t[i].pos != t[prev].pos + 1)
+                return lz_fail(err, LLAMAZIP_E_USAGE,
+                               "lz_model_eval: a sequence's tokens must have consecutive positions (%u after %u)",
+                               t[i].pos, t[prev].pos);
+            continue;
+        }
+        for (uint32_t j = i + 1; j < n; j++) count += t[j].kv == t[i].kv;
+        int rc = lz_kv_check(t[i].kv, t[i].pos, count, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int lz_model_eval_batch(const lz_model *m, lz_scratch *s, lz_pool *pool, lz_isa isa, const lz_batch_token *t,
+                        uint32_t n, float *logits, lz_err *err)
+{
+    if (!m || !s || s->m != m || (n > 0 && !t)) return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: bad arguments");
+    if (n == 0) return 0;
+    if (n > s->max_tokens)
+        return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: %u tokens, the scratch holds %u", n, s->max_tokens);
+    int rc = check_batch(m, t, n, err);
+    if (rc) return rc;
+    uint32_t n_out = 0, max_keys = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (t[i].logits) s->out_src[n_out++] = i;
+        if (t[i].kv->n_ctx > max_keys) max_keys = t[i].kv->n_ctx;
+    }
+    if (n_out > 0 && !logits) return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: no buffer for the logits");
+    if ((rc = ensure_scores(s, lz_pool_size(pool), max_keys, err))) return rc;
+
+    fwd F;
+    memset(&F, 0, sizeof(F));
+    F.m = m;
+    F.s = s;
+    F.pool = pool;
+    F.n_threads = lz_pool_size(pool);
+    F.isa = isa;
+    F.kern = lz_kernels_get(isa);
+    F.t = t;
+    F.n = n;
+    F.n_out = n_out;
+    F.out_src = s->out_src;
+    F.logits = logits;
+    forward(&F);
+    /* each sequence now holds its positions up to its last token here */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t last = i;
+        int first = 1;
+        for (uint32_t j = 0; j < i && first; j++) first = t[j].kv != t[i].kv;
+        if (!first) continue;
+        for (uint32_t j = i + 1; j < n; j++)
+            if (t[j].kv == t[i].kv) last = j;
+        lz_kv_note(t[i].kv, t[i].pos, t[last].pos - t[i].pos + 1);
+    }
+    return 0;
+}
+
+/* ================================================================ one sequence */
+
+struct lz_eval_state {
+    lz_kv_cache *kv;
+    lz_scratch *sc;
+    lz_batch_token *batch;   /* max_batch entries */
+};
+
+uint32_t lz_eval_state_n_ctx(const lz_eval_state *s) { return lz_kv_cache_n_ctx(s->kv); }
+
+void lz_eval_state_free(lz_eval_state *s)
+{
+    if (!s) return;
+    lz_kv_cache_free(s->kv);
+    lz_scratch_free(s->sc);
+    free(s->batch);
+    free(s);
+}
+
+lz_eval_state *lz_eval_state_create(const lz_model *m, uint32_t n_ctx, uint32_t max_batch, lz_err *err)
+{
+    if (!m || n_ctx == 0 || max_batch == 0 || n_ctx > (1u << 24)) {
+        lz_fail(err, LLAMAZIP_E_USAGE, "lz_eval_state_create: need a model, 1 <= n_ctx <= 2^24 and max_batch >= 1");
+        return NULL;
+    }
+    if (max_batch > n_ctx) max_batch = n_ctx;
+    lz_eval_state *s = calloc(1, sizeof(*s));
+    if (!s) {
+        lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    s->kv = lz_kv_cache_create(m, n_ctx, max_batch, err);
+    s->sc = s->kv ? lz_scratch_create(m, max_batch, err) : NULL;
+    s->batch = malloc((size_t)max_batch * sizeof(*s->batch));
+    if (!s->kv || !s->sc || !s->batch) {
+        if (s->kv && s->sc) lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory");
+        lz_eval_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int lz_model_eval(const lz_model *m, lz_eval_state *s, lz_pool *pool, lz_isa isa,
+                  const int32_t *tokens, uint32_t n, uint32_t pos0, float *logits, int last_only,
+                  lz_err *err)
+{
+    if (!m || !s || s->kv->m != m || (n > 0 && (!tokens || !logits)))
+        return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: bad arguments");
+    if (n == 0) return 0;
+    if ((uint64_t)pos0 + n > s->kv->n_ctx)
+        return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: positions %u..%u exceed the context of %u", pos0,
+                       pos0 + n - 1, s->kv->n_ctx);
+    const uint32_t max_batch = s->kv->max_batch;
+    for (uint32_t done = 0; done < n;) {
+        const uint32_t nb = LZ_MIN(n - done, max_batch);
+        const int last_batch = done + nb == n;
+        for (uint32_t i = 0; i < nb; i++) {
+            s->batch[i].kv = s->kv;
+            s->batch[i].token = tokens[done + i];
+            s->batch[i].pos = pos0 + done + i;
+            s->batch[i].logits = !last_only || (last_batch && i == nb - 1);
+        }
+        float *out = last_only ? logits : logits + (size_t)done * m->hp.n_vocab;
+        int rc = lz_model_eval_batch(m, s->sc, pool, isa, s->batch, nb, out, err);
+        if (rc) return rc;
+        done += nb;
+    }
+    return 0;
+}
