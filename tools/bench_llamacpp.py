@@ -6,13 +6,19 @@
 Batched: `tokens` pseudo-random ids in batches of `batch` with logits for
 every position (logits_all); single steps: `steps` more tokens one at a time.
 Settings: llama-cpp-python defaults (f16 KV cache, flash attention off), CPU
-only. Peak RSS of this process includes the Python interpreter (~30-60 MiB).
+only, extra buffer types off (tools/llamacpp_ref.py: no AMX, no repacked
+weights). Peak RSS of this process includes the Python interpreter (~30-60 MiB).
 """
 import argparse
+import os
 import resource
+import sys
 import time
 
 import llama_cpp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llamacpp_ref  # noqa: E402
 
 
 def main():
@@ -24,8 +30,8 @@ def main():
     ap.add_argument("--steps", type=int, default=128)
     a = ap.parse_args()
     n_ctx = a.tokens + a.steps
-    llm = llama_cpp.Llama(model_path=a.model, n_ctx=n_ctx, n_batch=a.batch, n_ubatch=a.batch, n_threads=a.threads,
-                          n_threads_batch=a.threads, logits_all=True, n_gpu_layers=0, verbose=False)
+    llm = llamacpp_ref.load_llama(a.model, n_ctx=n_ctx, n_batch=a.batch, n_ubatch=a.batch, n_threads=a.threads,
+                                  n_threads_batch=a.threads, logits_all=True, n_gpu_layers=0)
     nv = llm.n_vocab()
     x, toks = 1, []
     for i in range(n_ctx):
@@ -39,7 +45,7 @@ def main():
         llm.eval([toks[a.tokens + i]])
     t_step = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"llama.cpp via llama-cpp-python {llama_cpp.__version__} ({a.threads} threads)")
+    print(f"llama.cpp via llama-cpp-python {llama_cpp.__version__} ({a.threads} threads, extra buffer types off)")
     print(f"  batched     : {a.tokens} tokens in batches of {a.batch}, all logits: {t_batch:.2f} s = "
           f"{a.tokens / t_batch:.1f} tokens/s")
     print(f"  single steps: {a.steps} tokens after {a.tokens} of context: {t_step:.2f} s = "

@@ -10,11 +10,14 @@ ids and next-token log-probabilities.
         PREFIX.logprobs.npy float32 [n, n_vocab] log-softmax of llama.cpp's logits
     --topk K: instead write PREFIX.topk.npz (small fixtures): for each position
         the top-K token ids and log-probs, and the log-prob of the next token.
+    --logits: instead write PREFIX.logits.npy, llama.cpp's raw logits (float32).
+    --tokens FILE (instead of TEXT_FILE): evaluate these int32 token ids.
 
-llama.cpp settings used (the defaults of llama-cpp-python 0.3.36): f16 K and
-V cache, flash attention off (so Q and the softmax output are rounded to f16
-for the two attention products), n_batch = n_ubatch as given (default 512),
-everything on the CPU.
+llama.cpp settings used (the defaults of llama-cpp-python 0.3.36, but for the
+extra buffer types, off: tools/llamacpp_ref.py says why): f16 K and V cache,
+flash attention off unless --flash-attn (so Q and the softmax output are
+rounded to f16 for the two attention products), n_batch = n_ubatch as given
+(default 512), everything on the CPU.
 """
 import argparse
 import os
@@ -22,12 +25,15 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import llamacpp_ref  # noqa: E402
 
-def load_llama(model, n_ctx, n_batch=512, n_threads=2):
-    import llama_cpp
-    return llama_cpp.Llama(model_path=model, n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch,
-                           n_threads=n_threads, n_threads_batch=n_threads, logits_all=True,
-                           n_gpu_layers=0, verbose=False)
+
+def load_llama(model, n_ctx, n_batch=512, n_threads=2, flash_attn=False):
+    """llama.cpp with the settings above, for logits at every position."""
+    return llamacpp_ref.load_llama(model, n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch, n_threads=n_threads,
+                                   n_threads_batch=n_threads, logits_all=True, flash_attn=flash_attn,
+                                   n_gpu_layers=0)
 
 
 def tokenize(llm, data, n_tokens=None):
@@ -140,26 +146,39 @@ def topk_fixture(logprobs, tokens, k):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
-    ap.add_argument("text")
+    ap.add_argument("text", nargs="?", help="text file to tokenize (or --tokens)")
+    ap.add_argument("--tokens", help="int32 token ids to evaluate instead of a text")
     ap.add_argument("--n-tokens", type=int, default=1024)
     ap.add_argument("--n-ctx", type=int, default=0, help="default: n_tokens")
     ap.add_argument("--n-batch", type=int, default=512)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--topk", type=int, default=0)
+    ap.add_argument("--flash-attn", action="store_true")
+    out_kind = ap.add_mutually_exclusive_group()
+    out_kind.add_argument("--topk", type=int, default=0)
+    out_kind.add_argument("--logits", action="store_true")
     ap.add_argument("--out", required=True, help="output prefix")
     a = ap.parse_args()
-    with open(a.text, "rb") as f:
-        data = f.read()
-    llm = load_llama(a.model, a.n_ctx or a.n_tokens, a.n_batch, a.threads)
-    toks = tokenize(llm, data, a.n_tokens)
-    lp = log_softmax(logits_for(llm, toks)).astype(np.float32)
+    if (a.text is None) == (a.tokens is None):
+        ap.error("give either TEXT or --tokens")
+    llm = load_llama(a.model, a.n_ctx or a.n_tokens, a.n_batch, a.threads, a.flash_attn)
+    if a.tokens:
+        toks = np.fromfile(a.tokens, dtype="<i4")[:a.n_tokens].tolist()
+    else:
+        with open(a.text, "rb") as f:
+            toks = tokenize(llm, f.read(), a.n_tokens)
+    logits = logits_for(llm, toks)
+    del llm
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     np.asarray(toks, dtype="<i4").tofile(a.out + ".tokens.i32")
-    if a.topk:
-        np.savez_compressed(a.out + ".topk.npz", **topk_fixture(lp, toks, a.topk))
+    if a.logits:
+        np.save(a.out + ".logits.npy", logits)
     else:
-        np.save(a.out + ".logprobs.npy", lp)
-    print(f"{len(toks)} tokens, vocab {lp.shape[1]}", file=sys.stderr)
+        lp = log_softmax(logits).astype(np.float32)
+        if a.topk:
+            np.savez_compressed(a.out + ".topk.npz", **topk_fixture(lp, toks, a.topk))
+        else:
+            np.save(a.out + ".logprobs.npy", lp)
+    print(f"{len(toks)} tokens, vocab {logits.shape[1]}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ reference's own noise floor.
 
     reference_noise.py [--model M] [--n-tokens 1024] [--texts paper1 progc]
 
-Rows, each against llama.cpp with batch 512 / flash attention off / 2 threads:
+Every llama.cpp here has extra buffer types off (tools/llamacpp_ref.py: no
+AMX path, no repacked weights). Rows, each against llama.cpp with batch 512 /
+flash attention off / 2 threads:
     llama.cpp batch 1     one token per call, as a decompressor must run
     llama.cpp batch 7
     llama.cpp flash attn
@@ -30,14 +32,12 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import llamacpp_ref  # noqa: E402
 import oracle_llamacpp as O  # noqa: E402
 
 
 def llama_logits(model, tokens, n_batch=512, threads=2, flash_attn=False):
-    import llama_cpp
-    llm = llama_cpp.Llama(model_path=model, n_ctx=len(tokens), n_batch=n_batch, n_ubatch=n_batch,
-                          n_threads=threads, n_threads_batch=threads, logits_all=True,
-                          flash_attn=flash_attn, n_gpu_layers=0, verbose=False)
+    llm = O.load_llama(model, len(tokens), n_batch, threads, flash_attn)
     logits = O.logits_for(llm, tokens)
     del llm
     return logits
@@ -64,10 +64,9 @@ VARIANTS = [
 
 def measure(model, text_path, n_tokens, with_ours=True):
     """[(label, figures)] for one text."""
-    import llama_cpp
     with open(text_path, "rb") as f:
         data = f.read()
-    vocab = llama_cpp.Llama(model_path=model, vocab_only=True, verbose=False)
+    vocab = llamacpp_ref.load_llama(model, vocab_only=True)
     tokens = O.tokenize(vocab, data, n_tokens)
     del vocab
     base = llama_logits(model, tokens)
@@ -96,8 +95,9 @@ def main():
     import platform
     import llama_cpp
     print("# llama.cpp against itself, and ours against llama.cpp\n")
-    print(f"`make reference-noise` (tools/reference_noise.py); llama-cpp-python {llama_cpp.__version__}, "
-          f"{platform.machine()}, {os.cpu_count()} CPUs.\n")
+    print(f"`make reference-noise` (tools/reference_noise.py); llama-cpp-python {llama_cpp.__version__} "
+          f"(extra buffer types off), {llamacpp_ref.cpu_description()}, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs.\n")
     print(f"model {os.path.basename(a.model)}, first {a.n_tokens} tokens; each row against llama.cpp "
           "with batch 512, flash attention off, 2 threads\n")
     print("| text | evaluated by | mean KL | top-1 | decisive top-1 (share) | CE ref → this |")

@@ -1,10 +1,14 @@
 """The engine's next-token distributions against llama.cpp's.
 
 Live (when llama_cpp imports): llama.cpp (llama-cpp-python, its defaults:
-f16 KV cache, flash attention off) tokenizes the text (BOS first) and gives
-logits for every position; the engine (through build/tests/tools/eval_dump)
-evaluates the same token ids. Otherwise the committed top-k fixtures of
-tests/fixtures/engine/ (tools/make_engine_fixtures.py) stand in for llama.cpp.
+f16 KV cache, flash attention off; extra buffer types off, see
+tools/llamacpp_ref.py) tokenizes the text (BOS first) and gives logits for
+every position; the engine (through build/tests/tools/eval_dump) evaluates
+the same token ids. llama.cpp runs in a child process
+(tools/oracle_llamacpp.py), so a crash there is a failed check naming the
+signal, not the end of the test run. Where llama.cpp cannot run at all, the
+committed top-k fixtures of tests/fixtures/engine/
+(tools/make_engine_fixtures.py) stand in for it (they always run too).
 
 Figures per text and model: mean KL(llama.cpp || ours) per position, top-1
 agreement (all positions, and the "decisive" positions where llama.cpp's
@@ -38,6 +42,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import llamacpp_ref as R  # noqa: E402
 import oracle_llamacpp as O  # noqa: E402
 
 BUILD = os.environ.get("BUILD", "build")
@@ -52,11 +57,9 @@ N_DEFAULT = 1024      # tokens of each text for the default model (BOS included)
 N_TINY = 384          # for each tiny model
 THREADS = 2
 
-try:
-    import llama_cpp
-    HAVE_LLAMA = True
-except Exception:  # pragma: no cover - CI without llama-cpp-python
-    HAVE_LLAMA = False
+LIVE, LIVE_WHY = R.probe()
+needs_llamacpp = pytest.mark.skipif(
+    not LIVE, reason=f"llama.cpp cannot run here ({LIVE_WHY}): the golden fixtures (test_against_fixture) stand in")
 
 TINY_MODELS = [
     "gemma3-f32", "gemma3-f16", "gemma3-q8_0", "gemma3-q5_0", "gemma3-q4_k", "gemma3-pattern-bf16",
@@ -107,35 +110,51 @@ def check(label, m, float_model=False):
 
 # ---------------------------------------------------------------- live, against llama.cpp
 
+def reference_logits(model, tmp, name, label, n_tokens, text=None, tokens_file=None, n_batch=512,
+                     flash_attn=False):
+    """llama.cpp's token ids and logits (a read-only memory map) for the
+    first n_tokens of a text file (BOS first) or of a file of int32 ids,
+    written to tmp/name.*. Computed by tools/oracle_llamacpp.py in a child
+    process: if llama.cpp crashes, fails or hangs there, the calling test
+    fails with the reason."""
+    prefix = os.path.join(tmp, name)
+    argv = [R.tool("oracle_llamacpp.py"), model]
+    argv += [text] if text else ["--tokens", tokens_file]
+    argv += ["--n-tokens", str(n_tokens), "--n-ctx", str(n_tokens), "--n-batch", str(n_batch),
+             "--threads", str(THREADS), "--logits", "--out", prefix]
+    if flash_attn:
+        argv.append("--flash-attn")
+    try:
+        R.run_child(argv, f"llama.cpp reference ({name}) for {label}")
+    except R.LlamaCppFailed as e:
+        pytest.fail(str(e), pytrace=False)
+    return np.fromfile(prefix + ".tokens.i32", dtype="<i4"), np.load(prefix + ".logits.npy", mmap_mode="r")
+
+
 def live_compare(model, text, n_tokens, label, float_model=False, against_self=False):
     """Ours against llama.cpp (batch 512, flash attention off). With
     against_self, also llama.cpp one token per call and llama.cpp with flash
     attention against that same reference (the reference's own spread,
     tools/reference_noise.py): ours must agree with llama.cpp about as well
     as llama.cpp agrees with itself."""
-    with open(text, "rb") as f:
-        data = f.read()
-    llm = O.load_llama(model, n_tokens, 512, THREADS)
-    tokens = O.tokenize(llm, data, n_tokens)
-    ref = O.logits_for(llm, tokens)
-    del llm
     with tempfile.TemporaryDirectory() as tmp:
-        ours = our_logits(model, tokens, tmp)
-        m = O.compare(ref, ours, tokens)
-        del ours
-    check(label, m, float_model)
-    if not against_self:
-        return
-    spread = []
-    for what, kw in (("batch 1", dict(n_batch=1)), ("flash attention", dict(flash_attn=True))):
-        nb = kw.pop("n_batch", 512)
-        llm = llama_cpp.Llama(model_path=model, n_ctx=n_tokens, n_batch=nb, n_ubatch=nb, n_threads=THREADS,
-                              n_threads_batch=THREADS, logits_all=True, n_gpu_layers=0, verbose=False, **kw)
-        s = O.compare(ref, O.logits_for(llm, tokens), tokens)
-        del llm
-        print(f"{label}: llama.cpp {what} vs llama.cpp: KL={s['kl']:.2e} top1={s['top1']:.4f} "
-              f"decisive top1={s['top1_decisive']:.4f}")
-        spread.append(s)
+        tokens, ref = reference_logits(model, tmp, "reference", label, n_tokens, text=text)
+        m = O.compare(ref, our_logits(model, tokens, tmp), tokens)
+        check(label, m, float_model)
+        if not against_self:
+            return
+        spread = []
+        for what, kw in (("batch 1", dict(n_batch=1)), ("flash attention", dict(flash_attn=True))):
+            name = what.replace(" ", "_")
+            _, other = reference_logits(model, tmp, name, label, n_tokens,
+                                        tokens_file=os.path.join(tmp, "reference.tokens.i32"), **kw)
+            s = O.compare(ref, other, tokens)
+            del other
+            os.remove(os.path.join(tmp, name + ".logits.npy"))
+            print(f"{label}: llama.cpp {what} vs llama.cpp: KL={s['kl']:.2e} top1={s['top1']:.4f} "
+                  f"decisive top1={s['top1_decisive']:.4f}")
+            spread.append(s)
+        del ref
     worst_top1 = min(s["top1"] for s in spread)
     worst_kl = max(s["kl"] for s in spread)
     print(f"{label}: ours vs llama.cpp: KL={m['kl']:.2e} top1={m['top1']:.4f} "
@@ -145,7 +164,7 @@ def live_compare(model, text, n_tokens, label, float_model=False, against_self=F
 
 
 @needs_tool
-@pytest.mark.skipif(not HAVE_LLAMA, reason="llama_cpp not importable")
+@needs_llamacpp
 @pytest.mark.skipif(not os.path.exists(MODEL), reason="default model absent (make model)")
 @pytest.mark.parametrize("text", TEXTS)
 def test_default_model_live(text):
@@ -155,7 +174,7 @@ def test_default_model_live(text):
 
 
 @needs_tool
-@pytest.mark.skipif(not HAVE_LLAMA, reason="llama_cpp not importable")
+@needs_llamacpp
 @pytest.mark.parametrize("name", TINY_MODELS)
 def test_tiny_model_live(name):
     model = os.path.join(TINY_DIR, name + ".gguf")

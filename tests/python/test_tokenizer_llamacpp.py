@@ -1,4 +1,6 @@
-"""Our tokenizer against llama.cpp's (llama-cpp-python, vocab_only):
+"""Our tokenizer against llama.cpp's (llama-cpp-python, vocab_only, run by
+tools/tokenize_llamacpp.py in a child process: a crash there fails the check
+and names the signal instead of ending the test run):
 token ids must be equal wherever llama.cpp's own tokens decode back to the
 input; spans where they do not (llama.cpp normalises something) are
 excluded and reported.
@@ -15,15 +17,18 @@ the shared library hides the tokenizer's symbols. A summary is written to
 build/tests/tokenizer_llamacpp_report.txt.
 """
 import difflib
+import json
 import os
 import random
 import subprocess
+import sys
 
 import pytest
 
-llama_cpp = pytest.importorskip("llama_cpp")
-
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import llamacpp_ref as R  # noqa: E402
+
 DUMP = os.path.join(ROOT, "build", "tests", "tools", "tokenize_dump")
 CORPUS = os.environ.get("LLAMAZIP_CORPUS", "/work/shared/corpus")
 TEXT_FILES = ["calgary/" + f for f in
@@ -41,13 +46,44 @@ REPORT = os.path.join(ROOT, "build", "tests", "tokenizer_llamacpp_report.txt")
 FULL_CORPUS = {"gemma3 (default model)", "llama-bpe", "qwen2"}
 SOME_FILES = ["calgary/paper1", "calgary/progc", "calgary/trans"]
 
-_llms = {}
+LIVE, LIVE_WHY = R.probe()
+pytestmark = pytest.mark.skipif(not LIVE, reason=f"llama.cpp cannot run here ({LIVE_WHY}): no tokenizer "
+                                "comparison (tests/test_tokenizer.c's rules and round trips still run)")
+
+_pieces = {}   # model -> what each token id decodes to (bytes), from llama.cpp
 
 
-def _llm(path):
-    if path not in _llms:
-        _llms[path] = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
-    return _llms[path]
+class Reference:
+    """llama.cpp's tokens of some inputs, what each token decodes to, and
+    whether it adds SentencePiece's space prefix."""
+
+    def __init__(self, tokens, pieces, space_prefix):
+        self.tokens, self.pieces, self.space_prefix = tokens, pieces, space_prefix
+
+
+def _reference(model, tmp_path, files=(), inputs=()):
+    """Reference for the files (paths) then the byte strings, tokenized by
+    llama.cpp in a child process; a crash there fails the test with its
+    signal."""
+    out = tmp_path / "llamacpp_tokens.json"
+    argv = [R.tool("tokenize_llamacpp.py"), model, "--out", str(out)]
+    for path in files:
+        argv += ["--file", path]
+    if inputs:
+        hexfile = tmp_path / "llamacpp_inputs.hex"
+        hexfile.write_text("".join(b.hex() + "\n" for b in inputs))
+        argv += ["--hex", str(hexfile)]
+    if model not in _pieces:
+        argv.append("--pieces")
+    try:
+        R.run_child(argv, "llama.cpp tokenizer on " + os.path.basename(model))
+    except R.LlamaCppFailed as e:
+        pytest.fail(str(e), pytrace=False)
+    with open(out) as f:
+        result = json.load(f)
+    if model not in _pieces:
+        _pieces[model] = [bytes.fromhex(p) for p in result["pieces"]]
+    return Reference(result["tokens"], _pieces[model], result["space_prefix"])
 
 
 def _report(line):
@@ -83,47 +119,29 @@ def _ours_batch(model, inputs, tmp_path):
     return out
 
 
-class Piece:
-    """What llama.cpp decodes each token to (per token, so they concatenate)."""
-
-    def __init__(self, llm):
-        self.llm = llm
-        self.cache = {}
-
-    def __call__(self, tok):
-        if tok not in self.cache:
-            self.cache[tok] = self.llm.detokenize([tok])
-        return self.cache[tok]
-
-    def join(self, toks):
-        return b"".join(self(t) for t in toks)
+def _join(reference, toks):
+    """What llama.cpp decodes toks to, token by token (so pieces concatenate)."""
+    return b"".join(reference.pieces[t] for t in toks)
 
 
-def _space_prefix(llm, piece):
-    """SentencePiece with add_space_prefix: llama.cpp's tokens decode to a
-    leading space plus the text."""
-    return piece.join(llm.tokenize(b"x", add_bos=False, special=False)) == b" x"
-
-
-def compare(llm, data, ours, ref):
+def compare(reference, data, ours, ref):
     """(mismatches, excluded spans) between our ids and llama.cpp's for data.
     A differing block counts as excluded when llama.cpp's tokens there do not
     decode to the bytes our tokens cover (ours always decode exactly)."""
     if ours == ref:
         return [], []
-    piece = Piece(llm)
-    expect = (b" " + data) if _space_prefix(llm, piece) else data
+    expect = (b" " + data) if reference.space_prefix else data
     # true positions of our tokens in the decoded stream
     pos = [0]
     for t in ours:
-        pos.append(pos[-1] + len(piece(t)))
+        pos.append(pos[-1] + len(reference.pieces[t]))
     mismatches, excluded = [], []
     sm = difflib.SequenceMatcher(None, ours, ref, autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
             continue
         span = expect[pos[i1]:pos[i2]]
-        if piece.join(ref[j1:j2]) == span:
+        if _join(reference, ref[j1:j2]) == span:
             mismatches.append((pos[i1], span[:60], ours[i1:i2][:8], ref[j1:j2][:8]))
         else:
             excluded.append((pos[i1], span[:60]))
@@ -131,21 +149,20 @@ def compare(llm, data, ours, ref):
 
 
 @pytest.mark.parametrize("vocab", list(VOCABS))
-def test_corpus_matches_llamacpp(vocab):
+def test_corpus_matches_llamacpp(vocab, tmp_path):
     model = VOCABS[vocab]
     _need(model)
-    llm = _llm(model)
     total_ours = total_ref = 0
     lines, failures = [], []
     full = vocab in FULL_CORPUS or os.environ.get("LZ_TOKENIZER_FULL") == "1"
-    for rel in (TEXT_FILES if full else SOME_FILES):
+    rels = [rel for rel in (TEXT_FILES if full else SOME_FILES) if os.path.isfile(os.path.join(CORPUS, rel))]
+    reference = _reference(model, tmp_path, files=[os.path.join(CORPUS, rel) for rel in rels]) if rels else None
+    for i, rel in enumerate(rels):
         path = os.path.join(CORPUS, rel)
-        if not os.path.isfile(path):
-            continue
         data = open(path, "rb").read()
         ours = _ours_file(model, path)
-        ref = llm.tokenize(data, add_bos=False, special=False)
-        mism, excl = compare(llm, data, ours, ref)
+        ref = reference.tokens[i]
+        mism, excl = compare(reference, data, ours, ref)
         total_ours += len(ours)
         total_ref += len(ref)
         status = "match" if ours == ref else "%d mismatches, %d excluded spans" % (len(mism), len(excl))
@@ -195,16 +212,13 @@ def _random_inputs(n, seed):
 def test_random_strings_match_llamacpp(vocab, tmp_path):
     model = VOCABS[vocab]
     _need(model)
-    llm = _llm(model)
     inputs = _random_inputs(1500, 1234)
     ours_all = _ours_batch(model, inputs, tmp_path)
-    piece = Piece(llm)
-    prefix = _space_prefix(llm, piece)
+    reference = _reference(model, tmp_path, inputs=inputs)
     n_excluded, bad = 0, []
-    for data, ours in zip(inputs, ours_all):
-        ref = llm.tokenize(data, add_bos=False, special=False)
-        decoded = piece.join(ref)
-        if decoded != data and not (prefix and decoded == b" " + data):
+    for data, ours, ref in zip(inputs, ours_all, reference.tokens):
+        decoded = _join(reference, ref)
+        if decoded != data and not (reference.space_prefix and decoded == b" " + data):
             n_excluded += 1   # llama.cpp itself does not give this string back
             continue
         assert not isinstance(ours, str), "refused %r although llama.cpp round trips it: %s" % (data, ours)
