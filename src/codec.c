@@ -151,6 +151,16 @@ static int decode_row(llamazip_ctx *ctx, coding_state *cs, const float *logits, 
     return 0;
 }
 
+/* Progress, and with it the chance to cancel, every 16 decoded tokens of a
+ * frame. Counted over the frame, not per window: windows of fewer than 16
+ * tokens (a small n_ctx) must not skip the check. */
+static int decode_checkpoint(progress_tracker *pt, const coding_state *cs, uint64_t decoded, uint64_t n,
+                             uint64_t run_bytes)
+{
+    if (decoded % 16 != 0) return 0;
+    return report_progress(pt, (uint64_t)((double)run_bytes * (double)decoded / (double)n), cs->dec.pos);
+}
+
 /* Decode n tokens into t[0..n) following the window schedule. */
 static int model_decode(llamazip_ctx *ctx, coding_state *cs, int32_t *t, uint64_t n, uint32_t overlap,
                         progress_tracker *pt, uint64_t run_bytes)
@@ -163,10 +173,11 @@ static int model_decode(llamazip_ctx *ctx, coding_state *cs, int32_t *t, uint64_
         uint32_t m = window_appended(n_ctx, plen, i, n);
         if ((rc = eval(ctx, cs->window, plen, 0, 1))) return rc;
         if ((rc = decode_row(ctx, cs, ctx->logits, &t[i]))) return rc;
+        if ((rc = decode_checkpoint(pt, cs, i + 1, n, run_bytes))) return rc;
         for (uint32_t q = 0; q < m; q++) {
             if ((rc = eval(ctx, &t[i + q], 1, plen + q, 1))) return rc;
             if ((rc = decode_row(ctx, cs, ctx->logits, &t[i + q + 1]))) return rc;
-            if ((q & 15) == 15 && (rc = report_progress(pt, run_bytes * (i + q) / n, cs->dec.pos))) return rc;
+            if ((rc = decode_checkpoint(pt, cs, i + q + 2, n, run_bytes))) return rc;
         }
         i += (uint64_t)m + 1;
     }
