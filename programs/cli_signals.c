@@ -10,6 +10,7 @@ static char g_temp[TEMP_PATH_MAX];
 static volatile sig_atomic_t g_have_temp;
 static volatile sig_atomic_t g_interrupted;
 static volatile sig_atomic_t g_at_prompt;
+static int g_stderr_is_terminal; /* then a progress line may be open: start the message on a new line */
 
 static void say(const char *s)
 {
@@ -20,11 +21,12 @@ static void say(const char *s)
 static void end_now(int sig)
 {
     if (g_have_temp) unlink(g_temp);
+    if (g_stderr_is_terminal) say("\n");
     if (sig == SIGBUS) {
-        say("\nllama-zip: the model file was truncated or changed while in use\n");
+        say("llama-zip: the model file was truncated or changed while in use\n");
         _exit(2);
     }
-    say(sig == SIGINT ? "\nllama-zip: interrupted\n" : "\nllama-zip: terminated\n");
+    say(sig == SIGINT ? "llama-zip: interrupted\n" : "llama-zip: terminated\n");
     _exit(128 + sig);
 }
 
@@ -54,6 +56,7 @@ static void set_handler(int sig, void (*fn)(int))
 
 void sig_install(int interactive)
 {
+    g_stderr_is_terminal = isatty(STDERR_FILENO);
     set_handler(SIGINT, interactive ? on_interactive_sigint : end_now);
     set_handler(SIGTERM, end_now);
     set_handler(SIGBUS, end_now);

@@ -127,6 +127,12 @@ static void print_summary(const cli_state *st, int compressing, const char *name
     fputc('\n', stderr);
 }
 
+/* strerror, but the words the documentation promises for a memory limit. */
+static const char *errno_text(int e)
+{
+    return e == ENOMEM ? "out of memory" : strerror(e);
+}
+
 static void print_error(const char *name, const char *msg)
 {
     fprintf(stderr, "llama-zip: %s%s%s\n", name ? name : "", name ? ": " : "", msg);
@@ -228,7 +234,7 @@ static int write_output(cli_state *st, const cli_job *job, const uint8_t *data, 
 {
     if (!job->out_path) {
         int e = fio_write_stream(stdout, data, len);
-        if (e) fprintf(stderr, "llama-zip: writing to standard output: %s\n", strerror(e));
+        if (e) fprintf(stderr, "llama-zip: writing to standard output: %s\n", errno_text(e));
         return e ? EXIT_DATA : 0;
     }
     char msg[1024];
@@ -298,7 +304,7 @@ static int process_job(cli_state *st, const cli_job *job)
     } else if (job->in_path) {
         int e = fio_read_path(job->in_path, &data, &len);
         if (e) {
-            print_error(job->in_path, strerror(e));
+            print_error(job->in_path, errno_text(e));
             return EXIT_DATA;
         }
     } else if (!(data = argument_text(st->opt, &len))) {
@@ -392,7 +398,7 @@ static void check_inputs(cli_state *st)
             int e = fio_check_input(job->in_path, id, &job->meta);
             job->has_meta = !e;
             if (e && !job->status) {
-                print_error(job->in_path, strerror(e));
+                print_error(job->in_path, errno_text(e));
                 job->status = EXIT_DATA;
             }
         }
@@ -434,7 +440,7 @@ static int read_stdin_once(cli_state *st)
                 st->opt->mode == MODE_COMPRESS ? "the text to compress" : "the archive");
     int e = fio_read_stream(stdin, &st->stdin_data, &st->stdin_len);
     if (!e) return 0;
-    fprintf(stderr, "llama-zip: reading standard input: %s\n", strerror(e));
+    fprintf(stderr, "llama-zip: reading standard input: %s\n", errno_text(e));
     for (int i = 0; i < st->n_jobs; i++)
         if (st->jobs[i].from_stdin) st->jobs[i].status = EXIT_DATA;
     return EXIT_DATA;

@@ -58,7 +58,7 @@ llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ct
         rc = lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "batch size %u out of range (1 .. 4096)", ctx->n_batch);
     if (!rc) {
         ctx->pool = lz_pool_create(n_threads);
-        if (!ctx->pool) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "cannot start %d threads", n_threads);
+        if (!ctx->pool) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory: cannot start %d threads", n_threads);
     }
     if (!rc) {
         size_t n = (size_t)ctx->n_batch * hp->n_vocab;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "api_internal.h"
 #include "coder/freq.h"
@@ -266,6 +267,10 @@ static int emit_raw_or_zstd(llamazip_ctx *ctx, const uint8_t *p, size_t n, size_
     uint8_t *z = malloc(bound ? bound : 1);
     if (!z) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     size_t zn = ZSTD_compress(z, bound, p, n, ZSTD_LEVEL);
+    if (ZSTD_isError(zn) && ZSTD_getErrorCode(zn) == ZSTD_error_memory_allocation) {
+        free(z); /* not a RAW frame instead: the archive must not depend on the memory available */
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory (zstd)");
+    }
     int zok = !ZSTD_isError(zn);
     lz_frame f = { 0 };
     f.raw_size = n;
@@ -400,8 +405,9 @@ static int decompress_model_frame(llamazip_ctx *ctx, coding_state *cs, const lz_
     if (!rc) {
         lz_err terr;
         lz_err_clear(&terr);
-        if (lz_detokenize(ctx->model->tokenizer, tokens, (size_t)f->n_tokens, &text, &text_len, &terr))
-            rc = lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: %s", terr.msg);
+        int drc = lz_detokenize(ctx->model->tokenizer, tokens, (size_t)f->n_tokens, &text, &text_len, &terr);
+        if (drc == LLAMAZIP_E_NOMEM) rc = lz_fail(&ctx->err, drc, "%s", terr.msg);
+        else if (drc) rc = lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: %s", terr.msg);
     }
     if (!rc && text_len != f->raw_size)
         rc = lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: model frame decodes to %zu bytes, expected %llu",
@@ -419,6 +425,8 @@ static int decompress_zstd_frame(llamazip_ctx *ctx, const lz_frame *f, lz_buf *o
         return lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: zstd frame size does not match");
     if (lz_buf_reserve(out, (size_t)f->raw_size)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     size_t got = ZSTD_decompress(out->data + out->len, (size_t)f->raw_size, f->payload, (size_t)f->payload_size);
+    if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation)
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory (zstd frame)");
     if (ZSTD_isError(got) || got != f->raw_size)
         return lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: zstd frame: %s",
                        ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");

@@ -617,6 +617,8 @@ int gguf_open(const char *path, int use_mlock, gguf_file **out, lz_err *err)
         if (map == MAP_FAILED) {
             const int e = errno;
             close(fd);
+            if (e == ENOMEM) /* an address-space limit (ulimit -v) below the model's size */
+                return lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory: cannot map '%s' (%zu bytes)", path, size);
             return lz_fail(err, LLAMAZIP_E_IO, "cannot map '%s' (%zu bytes): %s", path, size, strerror(e));
         }
     }
