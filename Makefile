@@ -414,3 +414,20 @@ define FUZZ_MERGE_ONE
 endef
 fuzz-merge:
 	$(foreach n,$(FUZZ_NAMES),$(call FUZZ_MERGE_ONE,$(n)))
+
+# ---------------------------------------------------------------- stress: round trips in bulk
+#   make stress [STRESS_N=100000] [STRESS_SEED=20250117]
+# N compress/decompress round trips with the committed tiny models over generated inputs (random
+# bytes, UTF-8, invalid UTF-8, repeats, control bytes, every length 0..300, n_ctx boundaries, mixed
+# text/binary) and every combination of n_ctx, overlap, batch and threads; reports 0 mismatches or fails.
+# Figures: doc/results/reliability.md.
+STRESS      := $(BUILD)/tests/tools/stress
+STRESS_N    ?= 100000
+STRESS_SEED ?= 20250117
+$(STRESS): tests/tools/stress.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+.PHONY: stress
+stress: $(STRESS)
+	$(STRESS) $(STRESS_N) $(STRESS_SEED)
