@@ -203,7 +203,7 @@ fuzz-gguf:
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_gguf \
 	    fuzz/fuzz_gguf.c $(FUZZ_DIR)/lib/libllamazip.a $(LDLIBS) && \
 	  $(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
-	    $(FUZZ_DIR)/corpus-gguf; \
+	    $(FUZZ_DIR)/corpus-gguf $(FUZZ_CORPUS)/gguf; \
 	else \
 	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
 	  $(MAKE) --no-print-directory $(LIB_A) && \
@@ -281,7 +281,7 @@ fuzz-archive:
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_archive \
 	    $(FUZZ_ARCHIVE_SRC) $(LDLIBS) && \
 	  $(FUZZ_DIR)/fuzz_archive -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
-	    $(FUZZ_DIR)/corpus-archive; \
+	    $(FUZZ_DIR)/corpus-archive $(FUZZ_CORPUS)/archive; \
 	else \
 	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
 	  $(CC) $(CFLAGS) -o $(FUZZ_DIR)/fuzz_archive_replay fuzz/fuzz_archive.c fuzz/standalone_driver.c \
@@ -342,9 +342,92 @@ fuzz-coder:
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_coder \
 	    fuzz/fuzz_coder.c src/coder/rangecoder.c src/coder/freq.c src/common/lz_math.c src/common/error.c $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_coder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-coder; \
+	  $(FUZZ_DIR)/fuzz_coder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-coder \
+	    $(FUZZ_CORPUS)/coder; \
 	else echo "$(FUZZ_CC) not found: fuzz-coder needs clang (libFuzzer)"; fi
 FUZZ_TARGETS += fuzz-coder
 
 # Everything that measures (long): kernels, tokenizer, engine vs llama.cpp, ratio vs classic compressors.
 bench: bench-kernels bench-tokenizer bench-engine bench-ratio
+
+# ---------------------------------------------------------------- fuzzing: tokenizers, the whole pipeline, committed corpora
+#   make fuzz-tokenizer    tokenize/detokenize round trip, SentencePiece and BPE vocabularies (the tiny
+#                          models, the default model, and `make vocabs` when present)
+#   make fuzz-roundtrip    compress + decompress arbitrary bytes with the committed tiny models
+#   make fuzz-decompress   arbitrary archives through the whole decoder (tiny models)
+#   make fuzz-replay       every committed corpus fuzz/corpus/NAME through its target without libFuzzer
+#                          (standalone driver, the normal build): part of make test
+#   make fuzz-merge        after a run: minimize fuzz/corpus/NAME + $(FUZZ_DIR)/corpus-NAME back into
+#                          fuzz/corpus/NAME (libFuzzer -merge=1), for every target that ran
+# libFuzzer runs read the committed corpus as seeds and write new inputs to $(FUZZ_DIR)/corpus-NAME.
+# doc/results/reliability.md has the hour-long runs (make fuzz FUZZ_SECONDS=3600).
+FUZZ_CORPUS   := fuzz/corpus
+FUZZ_LIB      := $(FUZZ_DIR)/lib/libllamazip.a
+FUZZ_PIPELINE := fuzz-tokenizer fuzz-roundtrip fuzz-decompress
+FUZZ_NAMES    := gguf archive coder tokenizer roundtrip decompress
+FUZZ_MAXLEN_gguf := 65536
+FUZZ_MAXLEN_archive := 4096
+FUZZ_MAXLEN_coder := 4096
+FUZZ_MAXLEN_tokenizer := 4096
+FUZZ_MAXLEN_roundtrip := 4500
+FUZZ_MAXLEN_decompress := 4500
+FUZZ_EXTRA_roundtrip := fuzz/fuzz_tiny.c
+FUZZ_EXTRA_decompress := fuzz/fuzz_tiny.c
+FUZZ_REPLAY_DIR := $(BUILD)/fuzz-replay
+
+.PHONY: fuzz-lib $(FUZZ_PIPELINE) fuzz-replay fuzz-merge
+fuzz-lib:
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_DIR)/lib OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
+
+fuzz-tokenizer: vocabs-try
+$(FUZZ_PIPELINE): fuzz-%:
+	@mkdir -p $(FUZZ_DIR)/corpus-$* $(FUZZ_CORPUS)/$*
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory fuzz-lib && \
+	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_$* \
+	    fuzz/fuzz_$*.c $(FUZZ_EXTRA_$*) $(FUZZ_LIB) $(LDLIBS) && \
+	  $(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus-$* $(FUZZ_CORPUS)/$*; \
+	else echo "$(FUZZ_CC) not found: replaying the committed corpus instead"; \
+	  $(MAKE) --no-print-directory $(FUZZ_REPLAY_DIR)/fuzz_$* && $(FUZZ_REPLAY_DIR)/fuzz_$* $(FUZZ_CORPUS)/$*; fi
+FUZZ_TARGETS += $(FUZZ_PIPELINE)
+
+$(FUZZ_REPLAY_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/standalone_driver.c fuzz/fuzz_tiny.c fuzz/fuzz_tiny.h $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ifuzz -o $@ fuzz/fuzz_$*.c $(FUZZ_EXTRA_$*) fuzz/standalone_driver.c $(LIB_A) $(LDLIBS)
+
+fuzz-replay: $(FUZZ_NAMES:%=$(FUZZ_REPLAY_DIR)/fuzz_%)
+	@set -e; for n in $(FUZZ_NAMES); do printf 'fuzz corpus %-10s ' $$n; \
+	  $(FUZZ_REPLAY_DIR)/fuzz_$$n $(FUZZ_CORPUS)/$$n; done
+test-c: fuzz-replay
+
+define FUZZ_MERGE_ONE
+	@if [ -x $(FUZZ_DIR)/fuzz_$(1) ] && [ -d $(FUZZ_DIR)/corpus-$(1) ]; then \
+	  rm -rf $(FUZZ_CORPUS)/$(1).new && mkdir -p $(FUZZ_CORPUS)/$(1).new $(FUZZ_CORPUS)/$(1) && \
+	  $(FUZZ_DIR)/fuzz_$(1) -merge=1 -max_len=$(FUZZ_MAXLEN_$(1)) $(FUZZ_CORPUS)/$(1).new $(FUZZ_CORPUS)/$(1) \
+	    $(FUZZ_DIR)/corpus-$(1) > $(FUZZ_DIR)/merge-$(1).log 2>&1 && \
+	  rm -rf $(FUZZ_CORPUS)/$(1) && mv $(FUZZ_CORPUS)/$(1).new $(FUZZ_CORPUS)/$(1) && \
+	  echo "$(FUZZ_CORPUS)/$(1): $$(ls $(FUZZ_CORPUS)/$(1) | wc -l) files, $$(du -sk $(FUZZ_CORPUS)/$(1) | cut -f1) KiB"; \
+	fi
+
+endef
+fuzz-merge:
+	$(foreach n,$(FUZZ_NAMES),$(call FUZZ_MERGE_ONE,$(n)))
+
+# ---------------------------------------------------------------- stress: round trips in bulk
+#   make stress [STRESS_N=100000] [STRESS_SEED=20250117]
+# N compress/decompress round trips with the committed tiny models over generated inputs (random
+# bytes, UTF-8, invalid UTF-8, repeats, control bytes, every length 0..300, n_ctx boundaries, mixed
+# text/binary) and every combination of n_ctx, overlap, batch and threads; reports 0 mismatches or fails.
+# Figures: doc/results/reliability.md.
+STRESS      := $(BUILD)/tests/tools/stress
+STRESS_N    ?= 100000
+STRESS_SEED ?= 20250117
+$(STRESS): tests/tools/stress.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
+.PHONY: stress
+stress: $(STRESS)
+	$(STRESS) $(STRESS_N) $(STRESS_SEED)

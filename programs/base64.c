@@ -1,4 +1,5 @@
 /* base64.c - see base64.h. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base64.h"
@@ -15,7 +16,10 @@ static int b64_value(unsigned char c)
     return -1;
 }
 
-int b64_is_alpha(unsigned char c) { return b64_value(c) >= 0; }
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 char *b64_encode(const uint8_t *src, size_t n, size_t *out_len)
 {
@@ -42,23 +46,54 @@ char *b64_encode(const uint8_t *src, size_t n, size_t *out_len)
     return out;
 }
 
-uint8_t *b64_decode(const char *src, size_t n, size_t *out_len)
+static b64_status invalid(char *why, size_t why_size, const char *fmt, unsigned c, size_t at)
 {
-    uint8_t *out = malloc(n / 4 * 3 + 3);
-    if (!out) return NULL;
-    size_t o = 0;
+    if (why && why_size) snprintf(why, why_size, fmt, c, at);
+    return B64_INVALID;
+}
+
+b64_status b64_decode(const char *src, size_t n, uint8_t **out, size_t *out_len, char *why, size_t why_size)
+{
+    *out = NULL;
+    *out_len = 0;
+    uint8_t *buf = malloc(n / 4 * 3 + 3);
+    if (!buf) return B64_NOMEM;
+    size_t o = 0, symbols = 0, pad = 0;
     uint32_t acc = 0;
     int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value((unsigned char)src[i]);
-        if (v < 0) continue;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
+    b64_status st = B64_OK;
+    for (size_t i = 0; i < n && st == B64_OK; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (is_space(c)) continue;
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64_value(c);
+        if (v < 0) {
+            st = invalid(why, why_size, "invalid base64: character 0x%02x at offset %zu", c, i);
+        } else if (pad) {
+            st = invalid(why, why_size, "invalid base64: '%c' after the '=' padding at offset %zu", c, i);
+        } else {
+            symbols++;
+            acc = (acc << 6) | (uint32_t)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                buf[o++] = (uint8_t)(acc >> bits);
+            }
         }
     }
-    if (out_len) *out_len = o;
-    return out;
+    /* a last group of 2 or 3 symbols needs 2 or 1 '='; a group of 1 symbol cannot be */
+    const size_t rest = symbols % 4, want_pad = rest == 2 ? 2 : rest == 3 ? 1 : 0;
+    if (st == B64_OK && (rest == 1 || pad != want_pad))
+        st = invalid(why, why_size, "invalid base64: %u symbols and %zu '=' do not make whole groups of four",
+                     (unsigned)symbols, pad);
+    if (st != B64_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *out_len = o;
+    return B64_OK;
 }

@@ -5,15 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Whether c belongs to the base64 alphabet (A-Z a-z 0-9 + /). */
-int b64_is_alpha(unsigned char c);
-
 /* Encode n bytes; returns a malloc'd NUL-terminated string or NULL on allocation failure. */
 char *b64_encode(const uint8_t *src, size_t n, size_t *out_len);
 
-/* Lenient decode as the original llama-zip does: characters outside the
- * alphabet (whitespace, '=', anything else) are skipped and missing padding
- * is tolerated. Returns a malloc'd buffer (NULL on allocation failure). */
-uint8_t *b64_decode(const char *src, size_t n, size_t *out_len);
+typedef enum { B64_OK, B64_INVALID, B64_NOMEM } b64_status;
+
+/* Strict decode: only the alphabet (A-Z a-z 0-9 + /), '=' padding that
+ * completes the last group of four (and nothing but whitespace after it),
+ * and ASCII whitespace anywhere (wrapped lines, a final newline). Anything
+ * else is B64_INVALID with a description in why. On B64_OK, *out is a
+ * malloc'd buffer of *out_len bytes. */
+b64_status b64_decode(const char *src, size_t n, uint8_t **out, size_t *out_len, char *why, size_t why_size);
 
 #endif

@@ -5,235 +5,26 @@
  *
  * Compatible with the original Python llama-zip's interface (-c, -d, -i,
  * -f, -w, --n-ctx, --n-gpu-layers, --use-mlock), plus a default model,
- * files (--files, -o, --force), threads, progress, -v, --info.
+ * files (--files, -o, --force), --test, threads, progress, -v, --info.
  *
- * Exit status: 0 success, 1 usage error, 2 data or model error.
+ * Every check that can fail without the model (inputs readable, outputs
+ * writable and not existing, not an input, no binary data to a terminal,
+ * standard input read, a model path) is made before the model is loaded, so
+ * a refused command costs nothing. Exit status: cli_options.h.
  */
 #include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "llamazip.h"
 #include "base64.h"
+#include "cli_options.h"
+#include "cli_signals.h"
 #include "fileio.h"
-
-#define EXIT_USAGE 1
-#define EXIT_DATA 2
-#define ARCHIVE_SUFFIX ".llz"
-
-typedef enum { MODE_NONE, MODE_COMPRESS, MODE_DECOMPRESS, MODE_INTERACTIVE, MODE_INFO } cli_mode;
-typedef enum { FMT_DEFAULT, FMT_BINARY, FMT_BASE64 } cli_format;
-
-typedef struct {
-    const char *model_path;
-    cli_mode mode;
-    cli_format format;
-    const char *overlap;       /* "25%" or "100" or "-10" */
-    long n_ctx;
-    int n_gpu_layers;
-    int n_gpu_layers_given;
-    int use_mlock;
-    int n_threads;
-    long n_batch;
-    const char *output;
-    int files;
-    int force;
-    int verbose;
-    int quiet;
-    int progress;              /* -1 auto (stderr is a terminal), 0 off, 1 on */
-    char **inputs;
-    int n_inputs;
-} cli_options;
-
-static volatile sig_atomic_t g_interrupted;
-
-/* ---------------------------------------------------------------- messages */
-
-static void die_usage(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2), noreturn))
-#endif
-    ;
-
-static void die_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("llama-zip: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nTry 'llama-zip --help' for more information.\n", stderr);
-    va_end(ap);
-    exit(EXIT_USAGE);
-}
-
-static void print_help(void)
-{
-    printf(
-        "Usage: llama-zip [LLM_PATH] [options] <mode> [input...]\n"
-        "Lossless compression with a large language model as the probability model.\n"
-        "\n"
-        "Modes:\n"
-        "  -c, --compress [TEXT...]    compress TEXT (joined by spaces) or stdin\n"
-        "  -d, --decompress [DATA]     decompress DATA or stdin\n"
-        "  -i, --interactive           prompt: base64 lines are decompressed, others compressed\n"
-        "      --info                  describe the model and exit\n"
-        "\n"
-        "Options:\n"
-        "  LLM_PATH                    GGUF model (default: $LLAMAZIP_MODEL or the installed\n"
-        "                              Gemma 3 270M, see 'make model')\n"
-        "  -f, --compressed-format F   binary (default) or base64 (interactive: base64 only)\n"
-        "  -w, --window-overlap N      tokens kept when the context window slides: a count,\n"
-        "                              a negative count (n_ctx + N) or a percentage (25%%)\n"
-        "      --n-ctx N               context window in tokens (default 0: the model's)\n"
-        "      --n-gpu-layers N        accepted for compatibility; this build runs on the CPU\n"
-        "      --use-mlock             keep the model locked in RAM\n"
-        "  -t, --threads N             threads (default: all CPUs)\n"
-        "      --batch N               tokens per evaluation batch when compressing (default 64)\n"
-        "      --files                 inputs are file paths: FILE -> FILE" ARCHIVE_SUFFIX
-        " (compress) or back (decompress)\n"
-        "  -o, --output FILE           write to FILE (atomically) instead of stdout\n"
-        "      --force                 overwrite existing output files\n"
-        "  -v, --verbose               print a summary (sizes, ratio, bits per byte, time)\n"
-        "  -q, --quiet                 no progress display\n"
-        "      --progress              progress display even when stderr is not a terminal\n"
-        "  -h, --help                  this help\n"
-        "  -V, --version               version\n"
-        "\n"
-        "Exit status: 0 success, 1 usage error, 2 data or model error.\n"
-        "Archives record the model fingerprint, n_ctx and overlap: decompression needs no flags.\n");
-}
-
-/* ---------------------------------------------------------------- arguments */
-
-static long parse_long(const char *s, const char *what)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end) die_usage("invalid %s: '%s'", what, s);
-    return v;
-}
-
-/* Value of an option given as "--opt=value", "--opt value" or "-o value". */
-static const char *option_value(int argc, char **argv, int *i, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    if (arg[1] == '-' && eq) return eq + 1;
-    if (*i + 1 >= argc) die_usage("option '%s' needs a value", arg);
-    return argv[++*i];
-}
-
-static int opt_is(const char *arg, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
-}
-
-static void set_mode(cli_options *o, cli_mode m)
-{
-    if (o->mode != MODE_NONE && o->mode != m) die_usage("only one of -c, -d, -i, --info may be given");
-    o->mode = m;
-}
-
-static void parse_args(int argc, char **argv, cli_options *o)
-{
-    memset(o, 0, sizeof(*o));
-    o->overlap = "0%";
-    o->n_gpu_layers = -1;
-    o->progress = -1;
-    o->inputs = calloc((size_t)argc, sizeof(char *));
-    if (!o->inputs) die_usage("out of memory");
-    int only_positional = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_positional || a[0] != '-' || a[1] == '\0') {
-            if (o->mode == MODE_NONE) {
-                if (o->model_path) die_usage("unexpected argument '%s' before the mode", a);
-                o->model_path = a;
-            } else {
-                o->inputs[o->n_inputs++] = argv[i];
-            }
-            continue;
-        }
-        if (!strcmp(a, "--")) only_positional = 1;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { print_help(); exit(0); }
-        else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
-            printf("llama-zip %s\n", llamazip_version_string());
-            exit(0);
-        }
-        else if (!strcmp(a, "-c") || !strcmp(a, "--compress")) set_mode(o, MODE_COMPRESS);
-        else if (!strcmp(a, "-d") || !strcmp(a, "--decompress")) set_mode(o, MODE_DECOMPRESS);
-        else if (!strcmp(a, "-i") || !strcmp(a, "--interactive")) set_mode(o, MODE_INTERACTIVE);
-        else if (!strcmp(a, "--info")) set_mode(o, MODE_INFO);
-        else if (!strcmp(a, "-f") || opt_is(a, "--compressed-format")) {
-            const char *v = option_value(argc, argv, &i, a);
-            if (!strcmp(v, "binary")) o->format = FMT_BINARY;
-            else if (!strcmp(v, "base64")) o->format = FMT_BASE64;
-            else die_usage("invalid compressed format '%s' (binary or base64)", v);
-        }
-        else if (!strcmp(a, "-w") || opt_is(a, "--window-overlap")) o->overlap = option_value(argc, argv, &i, a);
-        else if (opt_is(a, "--n-ctx")) o->n_ctx = parse_long(option_value(argc, argv, &i, a), "--n-ctx");
-        else if (opt_is(a, "--n-gpu-layers")) {
-            o->n_gpu_layers = (int)parse_long(option_value(argc, argv, &i, a), "--n-gpu-layers");
-            o->n_gpu_layers_given = 1;
-        }
-        else if (!strcmp(a, "--use-mlock")) o->use_mlock = 1;
-        else if (!strcmp(a, "-t") || opt_is(a, "--threads"))
-            o->n_threads = (int)parse_long(option_value(argc, argv, &i, a), "thread count");
-        else if (opt_is(a, "--batch")) o->n_batch = parse_long(option_value(argc, argv, &i, a), "--batch");
-        else if (!strcmp(a, "-o") || opt_is(a, "--output")) o->output = option_value(argc, argv, &i, a);
-        else if (!strcmp(a, "--files")) o->files = 1;
-        else if (!strcmp(a, "--force")) o->force = 1;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
-        else if (!strcmp(a, "--progress")) o->progress = 1;
-        else die_usage("unknown option '%s'", a);
-    }
-    if (o->mode == MODE_NONE) die_usage("no mode given: use -c, -d, -i or --info");
-    if (o->n_ctx < 0 || o->n_ctx > (1L << 24)) die_usage("--n-ctx must be between 0 and 16777216");
-    if (o->n_threads < 0 || o->n_threads > 1024) die_usage("thread count must be between 1 and 1024");
-    if (o->n_batch < 0 || o->n_batch > 4096) die_usage("--batch must be between 1 and 4096");
-    if (o->mode == MODE_INTERACTIVE) {
-        if (o->format == FMT_BINARY) die_usage("interactive mode only supports base64 compressed data");
-        if (o->n_inputs) die_usage("interactive mode takes no input arguments");
-        if (o->output) die_usage("interactive mode writes to the terminal; -o is not supported");
-    }
-    if (o->format == FMT_DEFAULT) o->format = o->mode == MODE_INTERACTIVE ? FMT_BASE64 : FMT_BINARY;
-    if (o->files && o->n_inputs == 0) die_usage("--files needs at least one file");
-    if (o->files && o->output && o->n_inputs > 1) die_usage("-o takes one input file; got %d", o->n_inputs);
-    if (o->quiet) o->progress = 0;
-    if (o->progress < 0) o->progress = o->mode != MODE_INTERACTIVE && isatty(STDERR_FILENO);
-}
-
-/* Window overlap in tokens from "N", "-N" or "P%" (the original's rules). */
-static int parse_overlap(const char *s, uint32_t n_ctx, uint32_t *tokens, uint32_t *percent)
-{
-    size_t len = strlen(s);
-    *tokens = 0;
-    *percent = 0;
-    if (len && s[len - 1] == '%') {
-        char *end;
-        errno = 0;
-        double p = strtod(s, &end);
-        if (errno || end != s + len - 1 || !(p >= 0 && p <= 100)) {
-            die_usage("window overlap must be in the range [0%%, 100%%]");
-        }
-        *tokens = (uint32_t)(p / 100.0 * (double)(n_ctx - 1));
-    } else {
-        long v = parse_long(s, "window overlap (a token count or a percentage)");
-        if (v < 0) v += (long)n_ctx;
-        if (v < 0 || v >= (long)n_ctx)
-            die_usage("window overlap must be in the range [-%u, %u]", n_ctx, n_ctx - 1);
-        *tokens = (uint32_t)v;
-    }
-    if (n_ctx >= 2 && *tokens > n_ctx - 2) *tokens = n_ctx - 2; /* a window must take a new token */
-    return 0;
-}
 
 /* ---------------------------------------------------------------- progress */
 
@@ -260,7 +51,7 @@ static void fmt_bytes(char *buf, size_t n, double b)
 static int on_progress(void *user, const llamazip_progress *p)
 {
     progress_state *ps = user;
-    if (g_interrupted) return 1;
+    if (sig_interrupted()) return 1; /* interactive Ctrl+C: cancel this line's work */
     if (!ps->enabled) return 0;
     double t = now_s();
     if (ps->shown && t - ps->last < 0.2 && p->bytes_done < p->bytes_total) return 0;
@@ -289,14 +80,33 @@ static void progress_clear(progress_state *ps)
     ps->shown = 0;
 }
 
-/* ---------------------------------------------------------------- actions */
+/* ---------------------------------------------------------------- state */
+
+/* One input -> output of a run. */
+typedef struct {
+    const char *in_path;   /* file to read; NULL: standard input or the argument text */
+    int from_stdin;
+    const char *name;      /* for messages; NULL for standard input and arguments */
+    char *out_path;        /* file to write; NULL: standard output (nothing with --test) */
+    int has_meta;
+    fio_meta meta;         /* the input file's mode and times, for its output */
+    int status;            /* after the checks: 0 = to do, else the exit status it failed with */
+} cli_job;
 
 typedef struct {
     cli_options *opt;
     llamazip_model *model;
     llamazip_ctx *ctx;
     progress_state progress;
+    cli_job *jobs;
+    int n_jobs;
+    fio_id *input_ids;     /* every input (files, standard input): no output may replace one */
+    size_t n_input_ids;
+    uint8_t *stdin_data;
+    size_t stdin_len;
 } cli_state;
+
+static int worse(int a, int b) { return a > b ? a : b; }
 
 static void print_summary(const cli_state *st, int compressing, const char *name)
 {
@@ -317,7 +127,82 @@ static void print_summary(const cli_state *st, int compressing, const char *name
     fputc('\n', stderr);
 }
 
-/* Run one compress or decompress; returns the status. */
+/* strerror, but the words the documentation promises for a memory limit. */
+static const char *errno_text(int e)
+{
+    return e == ENOMEM ? "out of memory" : strerror(e);
+}
+
+static void print_error(const char *name, const char *msg)
+{
+    fprintf(stderr, "llama-zip: %s%s%s\n", name ? name : "", name ? ": " : "", msg);
+}
+
+/* ---------------------------------------------------------------- model */
+
+static int load_model(cli_state *st)
+{
+    cli_options *o = st->opt;
+    const char *path = o->model_path ? o->model_path : llamazip_default_model_path();
+    if (!path) {
+        fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
+                        "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
+        return EXIT_DATA;
+    }
+    if (o->n_gpu_layers_given && !o->quiet)
+        fprintf(stderr, "llama-zip: note: --n-gpu-layers %d accepted but ignored: this build runs on the CPU\n",
+                o->n_gpu_layers);
+    llamazip_model_params mp;
+    llamazip_model_params_default(&mp);
+    mp.n_threads = o->n_threads;
+    mp.use_mlock = o->use_mlock;
+    mp.n_gpu_layers = o->n_gpu_layers;
+    char err[1024];
+    if (llamazip_model_load(path, &mp, &st->model, err, sizeof(err)) != LLAMAZIP_OK) {
+        fprintf(stderr, "llama-zip: cannot load model: %s\n", err);
+        return EXIT_DATA;
+    }
+    return 0;
+}
+
+/* The context window: --n-ctx, the model's own by default, never above the model's. */
+static uint32_t choose_n_ctx(const cli_state *st)
+{
+    const cli_options *o = st->opt;
+    uint32_t model_ctx = llamazip_model_context_length(st->model);
+    if (!o->n_ctx) return model_ctx;
+    if (model_ctx >= 2 && (uint64_t)o->n_ctx > model_ctx) {
+        if (o->mode != MODE_DECOMPRESS) /* decompression takes n_ctx from the archive: nothing to warn about */
+            fprintf(stderr, "llama-zip: warning: --n-ctx %ld is larger than the model's context length %u; "
+                            "using %u\n", o->n_ctx, model_ctx, model_ctx);
+        return model_ctx;
+    }
+    return (uint32_t)o->n_ctx;
+}
+
+static int create_context(cli_state *st)
+{
+    cli_options *o = st->opt;
+    llamazip_ctx_params cp;
+    llamazip_ctx_params_default(&cp);
+    cp.n_ctx = choose_n_ctx(st);
+    if (cp.n_ctx < 2) cli_die_usage("--n-ctx must be at least 2");
+    cp.window_overlap = cli_parse_overlap(o->overlap, cp.n_ctx);
+    cp.n_threads = o->n_threads;
+    cp.n_batch = (uint32_t)o->n_batch;
+    cp.progress = on_progress;
+    cp.progress_user = &st->progress;
+    char err[1024];
+    st->ctx = llamazip_ctx_create(st->model, &cp, err, sizeof(err));
+    if (!st->ctx) {
+        fprintf(stderr, "llama-zip: %s\n", err);
+        return EXIT_DATA;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- one compress or decompress */
+
 static llamazip_status run_one(cli_state *st, int compressing, const uint8_t *in, size_t in_len, uint8_t **out,
                                size_t *out_len)
 {
@@ -331,81 +216,107 @@ static llamazip_status run_one(cli_state *st, int compressing, const uint8_t *in
     return rc;
 }
 
-static int report_error(cli_state *st, const char *name, llamazip_status rc)
+/* The archive bytes of -d / --test input: as given, or decoded from base64. */
+static int archive_bytes(const cli_job *job, int base64, const uint8_t *in, size_t in_len, uint8_t **arc,
+                         size_t *arc_len)
 {
-    fprintf(stderr, "llama-zip: %s%s%s\n", name ? name : "", name ? ": " : "", llamazip_ctx_error(st->ctx));
-    return rc == LLAMAZIP_E_USAGE ? EXIT_USAGE : EXIT_DATA;
+    *arc = (uint8_t *)in;
+    *arc_len = in_len;
+    if (!base64) return 0;
+    char why[160];
+    b64_status bs = b64_decode((const char *)in, in_len, arc, arc_len, why, sizeof(why));
+    if (bs == B64_OK) return 0;
+    print_error(job->name, bs == B64_NOMEM ? "out of memory" : why);
+    return EXIT_DATA;
 }
 
-/* Bytes to decompress: the binary archive, or base64 text decoded. */
-static int archive_bytes(const cli_options *o, uint8_t *in, size_t in_len, uint8_t **arc, size_t *arc_len)
+static int write_output(cli_state *st, const cli_job *job, const uint8_t *data, size_t len)
 {
-    if (o->format != FMT_BASE64) {
-        *arc = in;
-        *arc_len = in_len;
-        return 0;
-    }
-    *arc = b64_decode((const char *)in, in_len, arc_len);
-    return *arc ? 0 : ENOMEM;
-}
-
-static int write_result(cli_state *st, const char *path, const char *protect, const uint8_t *data, size_t len,
-                        int base64_out)
-{
-    uint8_t *enc = NULL;
-    if (base64_out) {
-        size_t elen;
-        char *s = b64_encode(data, len, &elen);
-        if (!s) { fprintf(stderr, "llama-zip: out of memory\n"); return EXIT_DATA; }
-        enc = (uint8_t *)s;
-        data = enc;
-        len = elen;
-    }
-    int rc = 0;
-    if (path && strcmp(path, "-") != 0) {
-        char msg[1024];
-        int e = fio_write_atomic(path, data, len, st->opt->force, protect, msg, sizeof(msg));
-        if (e) {
-            fprintf(stderr, "llama-zip: %s\n", msg);
-            rc = e == EEXIST || e == EINVAL ? EXIT_USAGE : EXIT_DATA;
-        }
-    } else {
+    if (!job->out_path) {
         int e = fio_write_stream(stdout, data, len);
-        if (e) {
-            fprintf(stderr, "llama-zip: writing to standard output: %s\n", strerror(e));
-            rc = EXIT_DATA;
-        }
+        if (e) fprintf(stderr, "llama-zip: writing to standard output: %s\n", errno_text(e));
+        return e ? EXIT_DATA : 0;
     }
-    free(enc);
+    char msg[1024];
+    int refused = 0;
+    int e = fio_write_atomic(job->out_path, data, len, st->opt->force, st->input_ids, st->n_input_ids,
+                             job->has_meta ? &job->meta : NULL, &refused, msg, sizeof(msg));
+    if (e) fprintf(stderr, "llama-zip: %s\n", msg);
+    return e ? (refused ? EXIT_USAGE : EXIT_DATA) : 0;
+}
+
+static int code_and_write(cli_state *st, const cli_job *job, const uint8_t *in, size_t in_len)
+{
+    const cli_options *o = st->opt;
+    const int compressing = o->mode == MODE_COMPRESS, base64 = o->format == FMT_BASE64;
+    uint8_t *arc = (uint8_t *)in;
+    size_t arc_len = in_len;
+    int rc = compressing ? 0 : archive_bytes(job, base64, in, in_len, &arc, &arc_len);
+    if (rc) return rc;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    llamazip_status st_rc = run_one(st, compressing, arc, arc_len, &out, &out_len);
+    if (arc != in) free(arc);
+    if (st_rc != LLAMAZIP_OK) {
+        print_error(job->name, llamazip_ctx_error(st->ctx));
+        return st_rc == LLAMAZIP_E_USAGE ? EXIT_USAGE : EXIT_DATA;
+    }
+    if (o->test) {
+        if (o->verbose) fprintf(stderr, "%s: OK (%zu bytes)\n", job->name ? job->name : "(stdin)", out_len);
+    } else if (compressing && base64) {
+        size_t elen;
+        char *enc = b64_encode(out, out_len, &elen);
+        rc = enc ? write_output(st, job, (const uint8_t *)enc, elen) : EXIT_DATA;
+        if (!enc) print_error(job->name, "out of memory");
+        free(enc);
+    } else {
+        rc = write_output(st, job, out, out_len);
+    }
+    if (!rc && o->verbose && !o->test) print_summary(st, compressing, job->name);
+    llamazip_free_buffer(out);
     return rc;
 }
 
-static int process_buffer(cli_state *st, int compressing, uint8_t *in, size_t in_len, const char *name,
-                          const char *out_path, const char *protect)
+/* Join the argument texts with spaces (compress), or take the first (decompress), as the original does. */
+static uint8_t *argument_text(const cli_options *o, size_t *len)
 {
-    const cli_options *o = st->opt;
-    uint8_t *arc = in;
-    size_t arc_len = in_len;
-    if (!compressing && archive_bytes(o, in, in_len, &arc, &arc_len)) {
-        fprintf(stderr, "llama-zip: out of memory\n");
+    int n = o->mode == MODE_COMPRESS ? o->n_inputs : 1;
+    size_t total = 1;
+    for (int i = 0; i < n; i++) total += strlen(o->inputs[i]) + 1;
+    uint8_t *data = malloc(total);
+    if (!data) return NULL;
+    *len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(o->inputs[i]);
+        if (i) data[(*len)++] = ' ';
+        memcpy(data + *len, o->inputs[i], l);
+        *len += l;
+    }
+    return data;
+}
+
+static int process_job(cli_state *st, const cli_job *job)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (job->from_stdin) {
+        return code_and_write(st, job, st->stdin_data, st->stdin_len);
+    } else if (job->in_path) {
+        int e = fio_read_path(job->in_path, &data, &len);
+        if (e) {
+            print_error(job->in_path, errno_text(e));
+            return EXIT_DATA;
+        }
+    } else if (!(data = argument_text(st->opt, &len))) {
+        print_error(NULL, "out of memory");
         return EXIT_DATA;
     }
-    uint8_t *out = NULL;
-    size_t out_len = 0;
-    llamazip_status rc = run_one(st, compressing, arc, arc_len, &out, &out_len);
-    if (arc != in) free(arc);
-    if (rc != LLAMAZIP_OK) return report_error(st, name, rc);
-    int base64_out = compressing && o->format == FMT_BASE64;
-    if (!out_path && compressing && !base64_out && isatty(STDOUT_FILENO)) {
-        llamazip_free_buffer(out);
-        fprintf(stderr, "llama-zip: refusing to write binary data to a terminal; use -f base64 or -o FILE\n");
-        return EXIT_USAGE;
-    }
-    int wrc = write_result(st, out_path, protect, out, out_len, base64_out);
-    if (!wrc && o->verbose) print_summary(st, compressing, name);
-    llamazip_free_buffer(out);
-    return wrc;
+    int rc = code_and_write(st, job, data, len);
+    free(data);
+    return rc;
 }
+
+/* ---------------------------------------------------------------- planning and checks before any work */
 
 static char *default_output_name(const char *in, int compressing)
 {
@@ -426,140 +337,200 @@ static char *default_output_name(const char *in, int compressing)
     return out;
 }
 
-static int process_files(cli_state *st, int compressing)
+/* -c notes.txt compresses the text "notes.txt", as the original does; say so when such a file exists. */
+static void warn_arguments_are_files(const cli_options *o)
 {
-    const cli_options *o = st->opt;
-    int worst = 0;
     for (int i = 0; i < o->n_inputs; i++) {
-        const char *in_path = o->inputs[i];
-        char *out_path = o->output ? strdup(o->output) : default_output_name(in_path, compressing);
-        if (!out_path) {
-            fprintf(stderr, "llama-zip: %s: unknown suffix (expected %s); use -o FILE\n", in_path, ARCHIVE_SUFFIX);
-            worst = worst > EXIT_USAGE ? worst : EXIT_USAGE;
-            continue;
+        struct stat sb;
+        if (strcmp(o->inputs[i], "-") != 0 && stat(o->inputs[i], &sb) == 0 && S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "llama-zip: note: '%s' is taken as %s, not as the file of that name; "
+                            "use --files to %s files\n", o->inputs[i],
+                    o->mode == MODE_COMPRESS ? "text to compress" : "archive data",
+                    o->mode == MODE_COMPRESS ? "compress" : "decompress");
+            return;
         }
-        uint8_t *data = NULL;
-        size_t len = 0;
-        int e = fio_read_path(in_path, &data, &len);
-        int rc;
-        if (e) {
-            fprintf(stderr, "llama-zip: %s: %s\n", in_path, strerror(e));
-            rc = EXIT_DATA;
-        } else {
-            rc = process_buffer(st, compressing, data, len, in_path, out_path, in_path);
-        }
-        free(data);
-        free(out_path);
-        if (rc > worst) worst = rc;
-        if (g_interrupted) break;
     }
-    return worst;
 }
 
-static int process_args_or_stdin(cli_state *st, int compressing)
+static int plan_jobs(cli_state *st)
 {
     const cli_options *o = st->opt;
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (o->n_inputs > 0) {
-        /* the original joins compress arguments with spaces and takes the first decompress argument */
-        size_t total = 0;
-        int n = compressing ? o->n_inputs : 1;
-        for (int i = 0; i < n; i++) total += strlen(o->inputs[i]) + 1;
-        data = malloc(total + 1);
-        if (!data) { fprintf(stderr, "llama-zip: out of memory\n"); return EXIT_DATA; }
-        for (int i = 0; i < n; i++) {
-            size_t l = strlen(o->inputs[i]);
-            if (i) data[len++] = ' ';
-            memcpy(data + len, o->inputs[i], l);
-            len += l;
-        }
-    } else {
-        int e = fio_read_stream(stdin, &data, &len);
-        if (e) {
-            fprintf(stderr, "llama-zip: reading standard input: %s\n", strerror(e));
+    const int compressing = o->mode == MODE_COMPRESS;
+    int n = o->files ? o->n_inputs : 1;
+    st->jobs = calloc((size_t)n, sizeof(cli_job));
+    st->input_ids = calloc((size_t)n, sizeof(fio_id));
+    if (!st->jobs || !st->input_ids) return EXIT_DATA;
+    st->n_jobs = n;
+    const char *out = o->output && strcmp(o->output, "-") != 0 ? o->output : NULL;
+    if (!o->files) {
+        cli_job *job = &st->jobs[0];
+        job->from_stdin = o->n_inputs == 0 || (o->n_inputs == 1 && !strcmp(o->inputs[0], "-"));
+        if (!job->from_stdin) warn_arguments_are_files(o);
+        if (out && !(job->out_path = strdup(out))) return EXIT_DATA;
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        cli_job *job = &st->jobs[i];
+        const char *in = o->inputs[i];
+        job->from_stdin = !strcmp(in, "-");
+        job->in_path = job->from_stdin ? NULL : in;
+        job->name = job->in_path;
+        if (o->test || (job->from_stdin && !out)) continue; /* nothing written / standard output */
+        job->out_path = out ? strdup(out) : default_output_name(in, compressing);
+        if (!job->out_path && !out) {
+            fprintf(stderr, "llama-zip: %s: unknown suffix (expected %s); use -o FILE\n", in, ARCHIVE_SUFFIX);
+            job->status = EXIT_USAGE;
+        } else if (!job->out_path) {
             return EXIT_DATA;
         }
     }
-    int rc = process_buffer(st, compressing, data, len, NULL, o->output, NULL);
-    free(data);
-    return rc;
+    return 0;
+}
+
+static void check_inputs(cli_state *st)
+{
+    for (int i = 0; i < st->n_jobs; i++) {
+        cli_job *job = &st->jobs[i];
+        fio_id *id = &st->input_ids[st->n_input_ids++];
+        if (job->from_stdin) {
+            fio_stdin_id(id);
+        } else if (job->in_path) {
+            int e = fio_check_input(job->in_path, id, &job->meta);
+            job->has_meta = !e;
+            if (e && !job->status) {
+                print_error(job->in_path, errno_text(e));
+                job->status = EXIT_DATA;
+            }
+        }
+    }
+}
+
+static void check_outputs(cli_state *st)
+{
+    const cli_options *o = st->opt;
+    const int binary_out = o->mode == MODE_COMPRESS && o->format != FMT_BASE64;
+    for (int i = 0; i < st->n_jobs; i++) {
+        cli_job *job = &st->jobs[i];
+        if (job->status || o->test) continue;
+        if (!job->out_path) {
+            if (binary_out && isatty(STDOUT_FILENO)) {
+                fprintf(stderr, "llama-zip: refusing to write binary data to a terminal; use -f base64 or -o FILE\n");
+                job->status = EXIT_USAGE;
+            }
+            continue;
+        }
+        char msg[1024];
+        int refused = 0;
+        fio_out_kind kind;
+        if (fio_check_output(job->out_path, o->force, st->input_ids, st->n_input_ids, &kind, &refused, msg,
+                             sizeof(msg))) {
+            fprintf(stderr, "llama-zip: %s\n", msg);
+            job->status = refused ? EXIT_USAGE : EXIT_DATA;
+        }
+    }
+}
+
+static int read_stdin_once(cli_state *st)
+{
+    int wanted = 0;
+    for (int i = 0; i < st->n_jobs; i++) wanted |= st->jobs[i].from_stdin && !st->jobs[i].status;
+    if (!wanted) return 0;
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "llama-zip: reading %s from the terminal; end with Ctrl+D (see llama-zip --help)\n",
+                st->opt->mode == MODE_COMPRESS ? "the text to compress" : "the archive");
+    int e = fio_read_stream(stdin, &st->stdin_data, &st->stdin_len);
+    if (!e) return 0;
+    fprintf(stderr, "llama-zip: reading standard input: %s\n", errno_text(e));
+    for (int i = 0; i < st->n_jobs; i++)
+        if (st->jobs[i].from_stdin) st->jobs[i].status = EXIT_DATA;
+    return EXIT_DATA;
+}
+
+/* -c / -d / --test: check everything, then load the model once and do the jobs left. */
+static int run_jobs(cli_state *st)
+{
+    int worst = plan_jobs(st);
+    if (worst) {
+        print_error(NULL, "out of memory");
+        return worst;
+    }
+    check_inputs(st);
+    check_outputs(st);
+    worst = read_stdin_once(st);
+    int pending = 0;
+    for (int i = 0; i < st->n_jobs; i++) {
+        worst = worse(worst, st->jobs[i].status);
+        pending += !st->jobs[i].status;
+    }
+    if (!pending) return worst;
+    int rc = load_model(st);
+    if (!rc) rc = create_context(st);
+    if (rc) return worse(worst, rc);
+    for (int i = 0; i < st->n_jobs; i++)
+        if (!st->jobs[i].status) worst = worse(worst, process_job(st, &st->jobs[i]));
+    return worst;
 }
 
 /* ---------------------------------------------------------------- interactive */
 
-static volatile sig_atomic_t g_at_prompt;
-
-/* Ctrl+C cancels the work in progress (the progress callback sees the flag);
- * at the interactive prompt it leaves at once, which also closes the race
- * of a signal that lands between printing the prompt and blocking in read. */
-static void on_sigint(int sig)
+/* A line is an archive when it is strict base64 that decodes to one (the
+ * library checks the magic and the header); anything else, "hello"
+ * included, is text to compress. Returns the decoded bytes, or NULL. */
+static uint8_t *decode_line(const char *line, size_t n, size_t *len)
 {
-    (void)sig;
-    if (g_at_prompt) {
-        static const char nl = '\n';
-        ssize_t ignored = write(STDOUT_FILENO, &nl, 1);
-        (void)ignored;
-        _exit(0);
-    }
-    g_interrupted = 1;
+    uint8_t *arc = NULL;
+    if (n == 0 || b64_decode(line, n, &arc, len, NULL, 0) != B64_OK) return NULL;
+    return arc;
 }
 
-static int is_base64_line(const char *s, size_t n)
+static void interactive_line(cli_state *st, const char *line, size_t n)
 {
-    if (n == 0) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!b64_is_alpha((unsigned char)s[i]) && s[i] != '=') return 0;
-    return 1;
+    uint8_t *out = NULL;
+    size_t out_len = 0, arc_len = 0;
+    uint8_t *arc = decode_line(line, n, &arc_len);
+    int decompress = arc != NULL;
+    llamazip_status rc = LLAMAZIP_E_NOT_ARCHIVE;
+    if (arc) rc = run_one(st, 0, arc, arc_len, &out, &out_len);
+    free(arc);
+    if (rc == LLAMAZIP_E_NOT_ARCHIVE) { /* plain text that happens to be base64 */
+        decompress = 0;
+        rc = run_one(st, 1, (const uint8_t *)line, n, &out, &out_len);
+    }
+    if (rc == LLAMAZIP_E_CANCELLED) {
+        fputs("\n(cancelled)\n", stderr);
+    } else if (rc != LLAMAZIP_OK) {
+        fprintf(stderr, "llama-zip: %s\n", llamazip_ctx_error(st->ctx));
+    } else if (decompress) {
+        fwrite(out, 1, out_len, stdout);
+        fputc('\n', stdout);
+    } else {
+        char *b64 = b64_encode(out, out_len, NULL);
+        if (b64) puts(b64);
+        free(b64);
+    }
+    if (rc == LLAMAZIP_OK && st->opt->verbose) print_summary(st, !decompress, NULL);
+    llamazip_free_buffer(out);
+    fflush(stdout);
 }
 
 static int interactive(cli_state *st)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: Ctrl+C at the prompt interrupts the read */
-    sigaction(SIGINT, &sa, NULL);
+    int rc = load_model(st);
+    if (!rc) rc = create_context(st);
+    if (rc) return rc;
     char *line = NULL;
     size_t cap = 0;
     for (;;) {
-        g_interrupted = 0;
-        g_at_prompt = 1; /* before the prompt: a Ctrl+C right after it must not be lost */
+        sig_clear_interrupt();
+        sig_at_prompt(1); /* before the prompt: a Ctrl+C right after it must not be lost */
         fputs("\xe2\x89\xa5\xe2\x89\xa5\xe2\x89\xa5 ", stdout); /* the original's prompt: three U+2265 */
         fflush(stdout);
         ssize_t n = getline(&line, &cap, stdin);
-        g_at_prompt = 0;
+        sig_at_prompt(0);
         if (n < 0) break; /* EOF */
         if (n > 0 && line[n - 1] == '\n') line[--n] = '\0';
         if (n > 0 && line[n - 1] == '\r') line[--n] = '\0';
-        uint8_t *out = NULL;
-        size_t out_len = 0;
-        int decompress = is_base64_line(line, (size_t)n);
-        llamazip_status rc;
-        if (decompress) {
-            size_t arc_len;
-            uint8_t *arc = b64_decode(line, (size_t)n, &arc_len);
-            rc = arc ? run_one(st, 0, arc, arc_len, &out, &out_len) : LLAMAZIP_E_NOMEM;
-            free(arc);
-        } else {
-            rc = run_one(st, 1, (const uint8_t *)line, (size_t)n, &out, &out_len);
-        }
-        if (rc == LLAMAZIP_E_CANCELLED) {
-            fputs("\n(cancelled)\n", stderr);
-        } else if (rc != LLAMAZIP_OK) {
-            fprintf(stderr, "llama-zip: %s\n", llamazip_ctx_error(st->ctx));
-        } else if (decompress) {
-            fwrite(out, 1, out_len, stdout);
-            fputc('\n', stdout);
-        } else {
-            char *b64 = b64_encode(out, out_len, NULL);
-            if (b64) puts(b64);
-            free(b64);
-        }
-        if (rc == LLAMAZIP_OK && st->opt->verbose) print_summary(st, !decompress, NULL);
-        llamazip_free_buffer(out);
-        fflush(stdout);
+        interactive_line(st, line, (size_t)n);
     }
     free(line);
     fputc('\n', stdout);
@@ -568,81 +539,41 @@ static int interactive(cli_state *st)
 
 /* ---------------------------------------------------------------- main */
 
-static int load(cli_state *st)
+static int describe_model(cli_state *st)
 {
-    cli_options *o = st->opt;
-    const char *path = o->model_path ? o->model_path : llamazip_default_model_path();
-    if (!path) {
-        fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
-                        "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
-        return EXIT_USAGE;
-    }
-    if (o->n_gpu_layers_given && !o->quiet)
-        fprintf(stderr, "llama-zip: note: --n-gpu-layers %d accepted but ignored: this build runs on the CPU\n",
-                o->n_gpu_layers);
-    llamazip_model_params mp;
-    llamazip_model_params_default(&mp);
-    mp.n_threads = o->n_threads;
-    mp.use_mlock = o->use_mlock;
-    mp.n_gpu_layers = o->n_gpu_layers;
-    char err[1024];
-    llamazip_status rc = llamazip_model_load(path, &mp, &st->model, err, sizeof(err));
-    if (rc != LLAMAZIP_OK) {
-        fprintf(stderr, "llama-zip: cannot load model: %s\n", err);
-        return rc == LLAMAZIP_E_USAGE ? EXIT_USAGE : EXIT_DATA;
-    }
-    if (o->mode == MODE_INFO) return 0;
-    llamazip_ctx_params cp;
-    llamazip_ctx_params_default(&cp);
-    cp.n_ctx = (uint32_t)o->n_ctx;
-    uint32_t n_ctx = cp.n_ctx ? cp.n_ctx : llamazip_model_context_length(st->model);
-    if (n_ctx < 2) die_usage("--n-ctx must be at least 2");
-    parse_overlap(o->overlap, n_ctx, &cp.window_overlap, &cp.window_overlap_percent);
-    cp.n_threads = o->n_threads;
-    cp.n_batch = (uint32_t)o->n_batch;
-    cp.progress = on_progress;
-    cp.progress_user = &st->progress;
-    st->ctx = llamazip_ctx_create(st->model, &cp, err, sizeof(err));
-    if (!st->ctx) {
-        fprintf(stderr, "llama-zip: %s\n", err);
+    int rc = load_model(st);
+    if (rc) return rc;
+    size_t need = llamazip_model_describe(st->model, NULL, 0) + 1;
+    char *text = malloc(need);
+    if (!text) {
+        print_error(NULL, "out of memory");
         return EXIT_DATA;
     }
+    llamazip_model_describe(st->model, text, need);
+    fputs(text, stdout);
+    free(text);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     cli_options opt;
-    parse_args(argc, argv, &opt);
+    cli_parse_args(argc, argv, &opt);
+    sig_install(opt.mode == MODE_INTERACTIVE);
     cli_state st;
     memset(&st, 0, sizeof(st));
     st.opt = &opt;
     st.progress.enabled = opt.progress;
-    int rc = load(&st);
-    if (!rc) {
-        if (opt.mode == MODE_INFO) {
-            size_t need = llamazip_model_describe(st.model, NULL, 0) + 1;
-            char *text = malloc(need);
-            if (text) {
-                llamazip_model_describe(st.model, text, need);
-                fputs(text, stdout);
-                free(text);
-            }
-        } else if (opt.mode == MODE_INTERACTIVE) {
-            rc = interactive(&st);
-        } else {
-            if (opt.mode == MODE_COMPRESS || opt.mode == MODE_DECOMPRESS) {
-                struct sigaction sa;
-                memset(&sa, 0, sizeof(sa));
-                sa.sa_handler = on_sigint;
-                sigaction(SIGINT, &sa, NULL); /* Ctrl+C cancels cleanly: no half-written file */
-            }
-            int compressing = opt.mode == MODE_COMPRESS;
-            rc = opt.files ? process_files(&st, compressing) : process_args_or_stdin(&st, compressing);
-        }
-    }
+    int rc;
+    if (opt.mode == MODE_INFO) rc = describe_model(&st);
+    else if (opt.mode == MODE_INTERACTIVE) rc = interactive(&st);
+    else rc = run_jobs(&st);
     llamazip_ctx_free(st.ctx);
     llamazip_model_free(st.model);
+    for (int i = 0; i < st.n_jobs; i++) free(st.jobs[i].out_path);
+    free(st.jobs);
+    free(st.input_ids);
+    free(st.stdin_data);
     free(opt.inputs);
     return rc;
 }

@@ -58,7 +58,7 @@ llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ct
         rc = lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "batch size %u out of range (1 .. 4096)", ctx->n_batch);
     if (!rc) {
         ctx->pool = lz_pool_create(n_threads);
-        if (!ctx->pool) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "cannot start %d threads", n_threads);
+        if (!ctx->pool) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory: cannot start %d threads", n_threads);
     }
     if (!rc) {
         size_t n = (size_t)ctx->n_batch * hp->n_vocab;
@@ -110,9 +110,17 @@ static llamazip_status run_codec(llamazip_ctx *ctx, codec_fn fn, const void *src
     if (!dst || !dst_size || (!src && n)) {
         return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL buffer argument");
     }
+    /* a model file truncated under the mapping would fault, one rewritten in
+     * place would code with weights the fingerprint does not describe */
+    if (gguf_check_unchanged(ctx->model->gguf, &ctx->err)) {
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
+        return (llamazip_status)ctx->err.code;
+    }
     double t0 = lz_now_seconds();
     lz_buf out = { 0 };
     int rc = fn(ctx, src ? src : "", n, &out);
+    if (!rc && (rc = gguf_check_unchanged(ctx->model->gguf, &ctx->err)))
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
     ctx->stats.seconds = lz_now_seconds() - t0;
     if (rc) {
         lz_buf_free(&out);

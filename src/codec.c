@@ -11,6 +11,7 @@
 #include <string.h>
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "api_internal.h"
 #include "coder/freq.h"
@@ -174,6 +175,16 @@ static int decode_row(llamazip_ctx *ctx, coding_state *cs, const float *logits, 
     return 0;
 }
 
+/* Progress, and with it the chance to cancel, every 16 decoded tokens of a
+ * frame. Counted over the frame, not per window: windows of fewer than 16
+ * tokens (a small n_ctx) must not skip the check. */
+static int decode_checkpoint(progress_tracker *pt, const coding_state *cs, uint64_t decoded, uint64_t n,
+                             uint64_t run_bytes)
+{
+    if (decoded % 16 != 0) return 0;
+    return report_progress(pt, (uint64_t)((double)run_bytes * (double)decoded / (double)n), cs->dec.pos);
+}
+
 /* Decode n tokens into t[0..n) following the window schedule. */
 static int model_decode(llamazip_ctx *ctx, coding_state *cs, int32_t *t, uint64_t n, uint32_t overlap,
                         progress_tracker *pt, uint64_t run_bytes)
@@ -186,10 +197,11 @@ static int model_decode(llamazip_ctx *ctx, coding_state *cs, int32_t *t, uint64_
         uint32_t m = window_appended(n_ctx, plen, i, n);
         if ((rc = eval(ctx, cs->window, plen, 0, 1))) return rc;
         if ((rc = decode_row(ctx, cs, ctx->logits, &t[i]))) return rc;
+        if ((rc = decode_checkpoint(pt, cs, i + 1, n, run_bytes))) return rc;
         for (uint32_t q = 0; q < m; q++) {
             if ((rc = eval(ctx, &t[i + q], 1, plen + q, 1))) return rc;
             if ((rc = decode_row(ctx, cs, ctx->logits, &t[i + q + 1]))) return rc;
-            if ((q & 15) == 15 && (rc = report_progress(pt, run_bytes * (i + q) / n, cs->dec.pos))) return rc;
+            if ((rc = decode_checkpoint(pt, cs, i + q + 2, n, run_bytes))) return rc;
         }
         i += (uint64_t)m + 1;
     }
@@ -278,6 +290,10 @@ static int emit_raw_or_zstd(llamazip_ctx *ctx, const uint8_t *p, size_t n, size_
     uint8_t *z = malloc(bound ? bound : 1);
     if (!z) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     size_t zn = ZSTD_compress(z, bound, p, n, ZSTD_LEVEL);
+    if (ZSTD_isError(zn) && ZSTD_getErrorCode(zn) == ZSTD_error_memory_allocation) {
+        free(z); /* not a RAW frame instead: the archive must not depend on the memory available */
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory (zstd)");
+    }
     int zok = !ZSTD_isError(zn);
     lz_frame f = { 0 };
     f.raw_size = n;
@@ -416,8 +432,9 @@ static int decompress_model_frame(llamazip_ctx *ctx, coding_state *cs, const lz_
     if (!rc) {
         lz_err terr;
         lz_err_clear(&terr);
-        if (lz_detokenize(ctx->model->tokenizer, tokens, (size_t)f->n_tokens, &text, &text_len, &terr))
-            rc = lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: %s", terr.msg);
+        int drc = lz_detokenize(ctx->model->tokenizer, tokens, (size_t)f->n_tokens, &text, &text_len, &terr);
+        if (drc == LLAMAZIP_E_NOMEM) rc = lz_fail(&ctx->err, drc, "%s", terr.msg);
+        else if (drc) rc = lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: %s", terr.msg);
     }
     if (!rc && text_len != f->raw_size)
         rc = lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: model frame decodes to %zu bytes, expected %llu",
@@ -435,6 +452,8 @@ static int decompress_zstd_frame(llamazip_ctx *ctx, const lz_frame *f, lz_buf *o
         return lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: zstd frame size does not match");
     if (lz_buf_reserve(out, (size_t)f->raw_size)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     size_t got = ZSTD_decompress(out->data + out->len, (size_t)f->raw_size, f->payload, (size_t)f->payload_size);
+    if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_memory_allocation)
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory (zstd frame)");
     if (ZSTD_isError(got) || got != f->raw_size)
         return lz_fail(&ctx->err, LLAMAZIP_E_CORRUPT, "corrupt archive: zstd frame: %s",
                        ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");

@@ -46,7 +46,7 @@ int lz_freq_reserve(lz_freq_table *t, uint32_t n_vocab, lz_err *err)
     if (!cum || !e) {
         free(cum);
         free(e);
-        return lz_fail(err, LLAMAZIP_E_NOMEM, "frequency table: cannot allocate %u entries", n_vocab);
+        return lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory for a frequency table of %u entries", n_vocab);
     }
     free(t->cum);
     free(t->e);

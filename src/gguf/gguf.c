@@ -56,6 +56,8 @@ struct gguf_file {
     void *map;                 /* mmap'd region (gguf_open), else NULL */
     size_t map_size;
     int locked;
+    int mapped_fd;             /* the mapped file, kept open to notice changes (gguf_open), else -1 */
+    struct timespec mapped_mtime;
     uint32_t version;
     uint32_t alignment;
     uint64_t data_offset;
@@ -565,6 +567,7 @@ void gguf_close(gguf_file *f)
         if (f->locked) munlock(f->map, f->map_size);
         munmap(f->map, f->map_size);
     }
+    if (f->map && f->mapped_fd >= 0) close(f->mapped_fd);
     free(f);
 }
 
@@ -614,22 +617,44 @@ int gguf_open(const char *path, int use_mlock, gguf_file **out, lz_err *err)
         if (map == MAP_FAILED) {
             const int e = errno;
             close(fd);
+            if (e == ENOMEM) /* an address-space limit (ulimit -v) below the model's size */
+                return lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory: cannot map '%s' (%zu bytes)", path, size);
             return lz_fail(err, LLAMAZIP_E_IO, "cannot map '%s' (%zu bytes): %s", path, size, strerror(e));
         }
     }
-    close(fd);
 
     gguf_file *f = NULL;
     const int rc = gguf_open_memory(map, size, &f, err);
     if (rc) {
         if (map) munmap(map, size);
+        close(fd);
         lz_err_context(err, "%s", path);
         return rc;
     }
     f->map = map;
     f->map_size = size;
+    if (map) {
+        f->mapped_fd = fd;
+        f->mapped_mtime = st.st_mtim;
+    } else {
+        close(fd);
+    }
     if (use_mlock && map) f->locked = mlock(map, size) == 0;   /* best effort: RLIMIT_MEMLOCK is often small */
     *out = f;
+    return 0;
+}
+
+int gguf_check_unchanged(const gguf_file *f, lz_err *err)
+{
+    if (!f->map || f->mapped_fd < 0) return 0;
+    struct stat st;
+    if (fstat(f->mapped_fd, &st) != 0)
+        return lz_fail(err, LLAMAZIP_E_IO, "the model file cannot be checked: %s", strerror(errno));
+    if ((uint64_t)st.st_size != (uint64_t)f->map_size)
+        return lz_fail(err, LLAMAZIP_E_IO, "the model file changed while in use (%zu bytes, now %llu): load it again",
+                       f->map_size, (unsigned long long)st.st_size);
+    if (st.st_mtim.tv_sec != f->mapped_mtime.tv_sec || st.st_mtim.tv_nsec != f->mapped_mtime.tv_nsec)
+        return lz_fail(err, LLAMAZIP_E_IO, "the model file changed while in use (modified after loading): load it again");
     return 0;
 }
 

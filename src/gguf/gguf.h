@@ -62,6 +62,14 @@ int gguf_open(const char *path, int use_mlock, gguf_file **out, lz_err *err);
 int gguf_open_memory(const void *data, size_t size, gguf_file **out, lz_err *err);
 void gguf_close(gguf_file *f);
 
+/* For a file opened with gguf_open: 0 while it still has the size and
+ * modification time it had when it was mapped, else LLAMAZIP_E_IO ("changed
+ * while in use"). A file truncated under a mapping raises SIGBUS on access,
+ * and one rewritten in place no longer matches what was validated and
+ * fingerprinted; callers check before and after using the mapping. Files
+ * replaced by rename do not matter: the mapping keeps the old one. */
+int gguf_check_unchanged(const gguf_file *f, lz_err *err);
+
 uint32_t gguf_version(const gguf_file *f);
 uint32_t gguf_alignment(const gguf_file *f);
 const void *gguf_base(const gguf_file *f);   /* start of the file bytes */

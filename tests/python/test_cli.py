@@ -231,7 +231,7 @@ def test_files_and_force(tmp_path):
     p = lz("--files", "-d", str(arc), "-o", str(arc), "--force", check=False)
     assert p.returncode == 1 and "input file" in p.stderr.decode()
     assert arc.read_bytes() == before or arc.read_bytes()  # input untouched
-    leftovers = [f.name for f in tmp_path.iterdir() if ".tmp-" in f.name]
+    leftovers = [f.name for f in tmp_path.iterdir() if ".llz-" in f.name or ".tmp-" in f.name]
     assert not leftovers
 
 
