@@ -26,7 +26,7 @@ static lz_archive_header seed_header(uint32_t n_ctx, uint32_t overlap, uint64_t 
 {
     lz_archive_header h;
     memset(&h, 0, sizeof(h));
-    h.version = LZ_ARCHIVE_VERSION;
+    h.version = LZ_ARCHIVE_V1;
     h.model_fingerprint = 0x9e3779b97f4a7c15ull;
     h.n_ctx = n_ctx;
     h.window_overlap = overlap;

@@ -126,10 +126,18 @@ typedef struct {
     uint32_t window_overlap;        /* tokens kept when the window slides (see below) */
     uint32_t window_overlap_percent;/* if non-zero, overlap = percent of n_ctx; overrides window_overlap */
     uint32_t n_batch;               /* tokens evaluated per batch when compressing; 0 = default */
+    uint64_t segment_size;          /* compressing: text is cut into segments of about this many bytes,
+                                       each coded with a fresh context, so that decompression can decode
+                                       many at once; 0 = default (64 KiB), LLAMAZIP_SEGMENT_NONE = one */
+    uint32_t n_streams;             /* decompressing: segments decoded at once; 0 = as many as the
+                                       segments and a quarter of the memory allow */
     int n_threads;                  /* 0 = the model's setting */
     llamazip_progress_fn progress;  /* may be NULL */
     void *progress_user;
 } llamazip_ctx_params;
+
+/* segment_size value: no segments (the whole text in one, as format 1 did). */
+#define LLAMAZIP_SEGMENT_NONE UINT64_MAX
 
 LLAMAZIP_API void llamazip_ctx_params_default(llamazip_ctx_params *p);
 
@@ -160,6 +168,51 @@ LLAMAZIP_API llamazip_status llamazip_compress(llamazip_ctx *ctx, const void *sr
 LLAMAZIP_API llamazip_status llamazip_decompress(llamazip_ctx *ctx, const void *src, size_t src_size,
                                                  void **dst, size_t *dst_size);
 
+/* Receives decompressed bytes in order; return 0 to go on, or a status
+ * (e.g. LLAMAZIP_E_IO) to stop: the call then fails with it. */
+typedef int (*llamazip_write_fn)(void *user, const void *data, size_t size);
+
+/*! llamazip_decompress_stream() :
+ *  llamazip_decompress with the output handed to `write` piece by piece
+ *  as it is decoded (segments in order), so that memory stays bounded
+ *  whatever the size of the output. On failure, what was written so far
+ *  must be discarded: the checksum is verified at the end. */
+LLAMAZIP_API llamazip_status llamazip_decompress_stream(llamazip_ctx *ctx, const void *src, size_t src_size,
+                                                        llamazip_write_fn write, void *user);
+
+/* ---------------------------------------------------------------- listing */
+
+/* What an archive holds, read without decoding it (llama-zip --list). */
+typedef struct {
+    int version;              /* format version: 1 or 2 */
+    int compact;              /* format 2's compact form (one segment, token count not stored) */
+    uint64_t archive_size;    /* bytes of this archive */
+    uint64_t original_size;
+    uint64_t model_id;        /* the model fingerprint (version 1 or 2 definition), or its low 16 bits */
+    int model_id_bits;        /* 64 or 16 */
+    int has_settings;         /* n_ctx and overlap stored (else: the model's context length, overlap 0) */
+    uint32_t n_ctx;
+    uint32_t window_overlap;
+    uint32_t n_frames;
+} llamazip_archive_info;
+
+typedef struct {
+    char kind;                /* 'M' model-coded segment, 'R' raw, 'Z' zstd */
+    uint64_t original_size;
+    uint64_t stored_size;     /* bytes of the frame in the archive, its fields included */
+    uint64_t n_tokens;        /* 'M': tokens; 0 where not stored (compact form) */
+} llamazip_frame_info;
+
+/*! llamazip_archive_list() :
+ *  Describe the archive at the start of src (more archives may follow it:
+ *  *consumed tells where the next one starts). Up to max_frames frames are
+ *  described in `frames` (may be NULL). Needs no model.
+ *  @return LLAMAZIP_OK, or NOT_ARCHIVE / VERSION / CORRUPT / TRUNCATED with
+ *  a message in errbuf. */
+LLAMAZIP_API llamazip_status llamazip_archive_list(const void *src, size_t src_size, llamazip_archive_info *info,
+                                                   llamazip_frame_info *frames, size_t max_frames, size_t *consumed,
+                                                   char *errbuf, size_t errbuf_size);
+
 /* Statistics of the last compress/decompress call on a context. */
 typedef struct {
     uint64_t input_bytes;
@@ -168,6 +221,7 @@ typedef struct {
     double ideal_bits;         /* -sum log2 p(token) under the model's distribution */
     double coded_bits;         /* bits the model-coded frames actually took */
     double seconds;            /* wall time */
+    uint32_t streams;          /* decompressing: segments decoded at once */
 } llamazip_stats;
 
 LLAMAZIP_API void llamazip_ctx_stats(const llamazip_ctx *ctx, llamazip_stats *stats);

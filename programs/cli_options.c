@@ -35,6 +35,8 @@ static void print_help(void)
         "  -i, --interactive          prompt: archives (base64) are decompressed,\n"
         "                             other lines compressed\n"
         "      --info                 describe the model and exit\n"
+        "  -l, --list [FILE...]       list archives (sizes, ratio, settings; with -v\n"
+        "                             each segment) without decoding them\n"
         "\n"
         "Options:\n"
         "  LLM_PATH                   GGUF model (default: $LLAMAZIP_MODEL or the\n"
@@ -50,6 +52,11 @@ static void print_help(void)
         "      --use-mlock            keep the model locked in RAM\n"
         "  -t, -T, --threads N        threads (default: all CPUs)\n"
         "      --batch N              tokens per evaluation batch (default 64)\n"
+        "      --segment-size SIZE    cut text into segments of about SIZE bytes (K, M\n"
+        "                             suffixes), each decoded on its own, many at a\n"
+        "                             time; 0: one segment (default 64K)\n"
+        "      --streams K            segments decoded at once (default: as many as\n"
+        "                             the segments and a quarter of the memory allow)\n"
         "      --files                inputs are files: FILE -> FILE" ARCHIVE_SUFFIX " and back; the\n"
         "                             output keeps the input's mode and times\n"
         "  -o, --output FILE          write to FILE (atomically) instead of stdout\n"
@@ -96,7 +103,7 @@ static const char *long_value(int argc, char **argv, int *i, const char *arg)
 
 static void set_mode(cli_options *o, cli_mode m)
 {
-    if (o->mode != MODE_NONE && o->mode != m) cli_die_usage("only one of -c, -d, --test, -i, --info may be given");
+    if (o->mode != MODE_NONE && o->mode != m) cli_die_usage("only one of -c, -d, --test, -i, --info, -l may be given");
     o->mode = m;
 }
 
@@ -105,6 +112,21 @@ static void set_format(cli_options *o, const char *v)
     if (!strcmp(v, "binary")) o->format = FMT_BINARY;
     else if (!strcmp(v, "base64")) o->format = FMT_BASE64;
     else cli_die_usage("invalid compressed format '%s' (binary or base64)", v);
+}
+
+/* "65536", "64K", "1M", "2G" (powers of 1024); "0" = one segment. */
+static void set_segment_size(cli_options *o, const char *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned shift = 0;
+    if (end != v && (*end == 'K' || *end == 'k')) shift = 10, end++;
+    else if (end != v && (*end == 'M' || *end == 'm')) shift = 20, end++;
+    else if (end != v && (*end == 'G' || *end == 'g')) shift = 30, end++;
+    if (errno || end == v || *end || v[0] == '-' || n > (1ULL << 40) >> shift)
+        cli_die_usage("invalid segment size '%s' (bytes, with K, M or G; 0 for one segment)", v);
+    o->segment_size = n == 0 ? LLAMAZIP_SEGMENT_NONE : (uint64_t)n << shift;
 }
 
 static void set_threads(cli_options *o, const char *v)
@@ -132,6 +154,7 @@ static void parse_short_cluster(int argc, char **argv, int *i, cli_options *o)
         case 'c': set_mode(o, MODE_COMPRESS); break;
         case 'd': set_mode(o, MODE_DECOMPRESS); break;
         case 'i': set_mode(o, MODE_INTERACTIVE); break;
+        case 'l': set_mode(o, MODE_LIST); break;
         case 'k': o->keep = 1; break;
         case 'q': o->quiet = 1; break;
         case 'v': o->verbose = 1; break;
@@ -161,6 +184,9 @@ static int parse_long_option(int argc, char **argv, int *i, cli_options *o)
     else if (!strcmp(a, "--test")) { set_mode(o, MODE_DECOMPRESS); o->test = 1; }
     else if (!strcmp(a, "--interactive")) set_mode(o, MODE_INTERACTIVE);
     else if (!strcmp(a, "--info")) set_mode(o, MODE_INFO);
+    else if (!strcmp(a, "--list")) set_mode(o, MODE_LIST);
+    else if (opt_is(a, "--segment-size")) set_segment_size(o, long_value(argc, argv, i, a));
+    else if (opt_is(a, "--streams")) o->n_streams = parse_long(long_value(argc, argv, i, a), "--streams");
     else if (opt_is(a, "--compressed-format")) set_format(o, long_value(argc, argv, i, a));
     else if (opt_is(a, "--window-overlap")) o->overlap = long_value(argc, argv, i, a);
     else if (opt_is(a, "--n-ctx")) o->n_ctx = parse_long(long_value(argc, argv, i, a), "--n-ctx");
@@ -184,7 +210,8 @@ static int parse_long_option(int argc, char **argv, int *i, cli_options *o)
 
 static void check_combination(cli_options *o)
 {
-    if (o->mode == MODE_NONE) cli_die_usage("no mode given: use -c, -d, --test, -i or --info");
+    if (o->mode == MODE_NONE) cli_die_usage("no mode given: use -c, -d, --test, -i, -l or --info");
+    if (o->n_streams < 0 || o->n_streams > 1024) cli_die_usage("--streams must be between 1 and 1024");
     if (o->n_ctx < 0 || o->n_ctx > (1L << 24)) cli_die_usage("--n-ctx must be between 0 and 16777216");
     if (o->n_threads < 0 || o->n_threads > 1024) cli_die_usage("thread count must be between 1 and 1024");
     if (o->n_batch < 0 || o->n_batch > 4096) cli_die_usage("--batch must be between 1 and 4096");

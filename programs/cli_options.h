@@ -8,7 +8,7 @@
 #define EXIT_DATA 2          /* data, model or I/O error */
 #define ARCHIVE_SUFFIX ".llz"
 
-typedef enum { MODE_NONE, MODE_COMPRESS, MODE_DECOMPRESS, MODE_INTERACTIVE, MODE_INFO } cli_mode;
+typedef enum { MODE_NONE, MODE_COMPRESS, MODE_DECOMPRESS, MODE_INTERACTIVE, MODE_INFO, MODE_LIST } cli_mode;
 typedef enum { FMT_DEFAULT, FMT_BINARY, FMT_BASE64 } cli_format;
 
 typedef struct {
@@ -23,6 +23,8 @@ typedef struct {
     int use_mlock;
     int n_threads;
     long n_batch;
+    uint64_t segment_size;     /* --segment-size: 0 default, LLAMAZIP_SEGMENT_NONE for "0" */
+    long n_streams;            /* --streams: 0 = automatic */
     const char *output;        /* -o; "-" is standard output */
     int files;
     int force;

@@ -177,15 +177,6 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-static int write_special(const char *path, const uint8_t *data, size_t len, char *msg, size_t msg_size)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    int e = fd < 0 ? errno : write_all(fd, data, len);
-    if (fd >= 0 && close(fd) != 0 && !e) e = errno;
-    if (e) snprintf(msg, msg_size, "%s: %s", path, strerror(e));
-    return e;
-}
-
 /* The input's mode, owner (when allowed) and times; a new file's mode without one. */
 static int apply_meta(int fd, const fio_meta *meta)
 {
@@ -216,45 +207,84 @@ static int publish(const char *tmp, const char *path, int force)
     return rename(tmp, path) == 0 ? 0 : errno;
 }
 
-int fio_write_atomic(const char *path, const uint8_t *data, size_t len, int force, const fio_id *inputs,
-                     size_t n_inputs, const fio_meta *meta, int *refused, char *msg, size_t msg_size)
+int fio_out_open(fio_out *o, const char *path, int force, const fio_id *inputs, size_t n_inputs, int *refused,
+                 char *msg, size_t msg_size)
 {
+    memset(o, 0, sizeof(*o));
+    o->fd = -1;
+    o->path = path;
+    o->force = force;
     fio_out_kind kind;
     int e = fio_check_output(path, force, inputs, n_inputs, &kind, refused, msg, msg_size);
     if (e) return e;
-    if (kind == FIO_OUT_SPECIAL) return write_special(path, data, len, msg, msg_size);
-    char *tmp = dir_prefix(path);
-    if (!tmp) {
+    if (kind == FIO_OUT_SPECIAL) {   /* a FIFO or device: written into, never replaced */
+        o->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (o->fd < 0) {
+            e = errno;
+            snprintf(msg, msg_size, "%s: %s", path, strerror(e));
+        }
+        return e;
+    }
+    o->tmp = dir_prefix(path);
+    if (!o->tmp) {
         snprintf(msg, msg_size, "out of memory");
         return ENOMEM;
     }
-    strcat(tmp, TEMP_BASENAME);
+    strcat(o->tmp, TEMP_BASENAME);
     sigset_t saved;
     sig_block(&saved);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd >= 0) sig_set_temp(tmp);
+    o->fd = mkostemp(o->tmp, O_CLOEXEC);
+    if (o->fd >= 0) sig_set_temp(o->tmp);
     sig_restore(&saved);
-    if (fd < 0) {
+    if (o->fd < 0) {
         e = errno;
         snprintf(msg, msg_size, "%s: cannot create a temporary file: %s", path, strerror(e));
-        free(tmp);
-        return e;
+        free(o->tmp);
+        o->tmp = NULL;
     }
-    e = write_all(fd, data, len);
-    if (!e) e = apply_meta(fd, meta);
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
+    return e;
+}
+
+int fio_out_write(fio_out *o, const uint8_t *data, size_t len)
+{
+    if (o->error) return o->error;
+    return o->error = write_all(o->fd, data, len);
+}
+
+int fio_out_finish(fio_out *o, int ok, const fio_meta *meta, int *refused, char *msg, size_t msg_size)
+{
+    int e = ok ? o->error : 0;
+    if (!o->tmp) {   /* written into a FIFO or device */
+        if (o->fd >= 0 && close(o->fd) != 0 && !e) e = errno;
+        if (e && ok) snprintf(msg, msg_size, "%s: %s", o->path, strerror(e));
+        return ok ? e : 0;
+    }
+    if (ok && !e) e = apply_meta(o->fd, meta);
+    if (ok && !e && fsync(o->fd) != 0) e = errno;
+    if (close(o->fd) != 0 && !e) e = errno;
+    sigset_t saved;
     sig_block(&saved);
-    if (!e) e = publish(tmp, path, force);
-    if (e) unlink(tmp);
+    if (ok && !e) e = publish(o->tmp, o->path, o->force);
+    if (!ok || e) unlink(o->tmp);
     sig_set_temp(NULL);
     sig_restore(&saved);
-    if (e == EEXIST) {
+    if (ok && e == EEXIST) {
         *refused = 1;
-        snprintf(msg, msg_size, "%s: already exists (use --force to overwrite)", path);
-    } else if (e) {
-        snprintf(msg, msg_size, "%s: %s", path, strerror(e));
+        snprintf(msg, msg_size, "%s: already exists (use --force to overwrite)", o->path);
+    } else if (ok && e) {
+        snprintf(msg, msg_size, "%s: %s", o->path, strerror(e));
     }
-    free(tmp);
-    return e;
+    free(o->tmp);
+    o->tmp = NULL;
+    return ok ? e : 0;
+}
+
+int fio_write_atomic(const char *path, const uint8_t *data, size_t len, int force, const fio_id *inputs,
+                     size_t n_inputs, const fio_meta *meta, int *refused, char *msg, size_t msg_size)
+{
+    fio_out o;
+    int e = fio_out_open(&o, path, force, inputs, n_inputs, refused, msg, msg_size);
+    if (e) return e;
+    fio_out_write(&o, data, len);
+    return fio_out_finish(&o, 1, meta, refused, msg, msg_size);
 }

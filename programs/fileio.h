@@ -65,6 +65,24 @@ int fio_check_output(const char *path, int force, const fio_id *inputs, size_t n
 int fio_write_atomic(const char *path, const uint8_t *data, size_t len, int force, const fio_id *inputs,
                      size_t n_inputs, const fio_meta *meta, int *refused, char *msg, size_t msg_size);
 
+/* The same, piece by piece, for outputs too large to hold: open (the
+ * checks, then the temporary file), write any number of times, then finish:
+ * with ok, give `meta` and rename; without, remove the temporary file. A
+ * FIFO or device is written into directly. Each returns 0 or an errno
+ * value (with a message in msg for open and finish). */
+typedef struct {
+    const char *path;
+    char *tmp;          /* the temporary file; NULL when writing into a FIFO or device */
+    int fd;
+    int force;
+    int error;          /* the first write error */
+} fio_out;
+
+int fio_out_open(fio_out *o, const char *path, int force, const fio_id *inputs, size_t n_inputs, int *refused,
+                 char *msg, size_t msg_size);
+int fio_out_write(fio_out *o, const uint8_t *data, size_t len);
+int fio_out_finish(fio_out *o, int ok, const fio_meta *meta, int *refused, char *msg, size_t msg_size);
+
 /* Write to a stream fully; returns 0 or errno. */
 int fio_write_stream(FILE *f, const uint8_t *data, size_t len);
 

@@ -22,6 +22,7 @@
 
 #include "llamazip.h"
 #include "base64.h"
+#include "cli_list.h"
 #include "cli_options.h"
 #include "cli_signals.h"
 #include "fileio.h"
@@ -124,6 +125,7 @@ static void print_summary(const cli_state *st, int compressing, const char *name
                 100.0 * (s.coded_bits - s.ideal_bits) / s.ideal_bits);
     fprintf(stderr, ", %.2f s", s.seconds);
     if (s.seconds > 0 && s.n_tokens) fprintf(stderr, " (%.1f tok/s)", s.n_tokens / s.seconds);
+    if (!compressing && s.streams > 1) fprintf(stderr, ", %u segments at a time", s.streams);
     fputc('\n', stderr);
 }
 
@@ -190,6 +192,8 @@ static int create_context(cli_state *st)
     cp.window_overlap = cli_parse_overlap(o->overlap, cp.n_ctx);
     cp.n_threads = o->n_threads;
     cp.n_batch = (uint32_t)o->n_batch;
+    cp.segment_size = o->segment_size;
+    cp.n_streams = (uint32_t)o->n_streams;
     cp.progress = on_progress;
     cp.progress_user = &st->progress;
     char err[1024];
@@ -245,6 +249,105 @@ static int write_output(cli_state *st, const cli_job *job, const uint8_t *data, 
     return e ? (refused ? EXIT_USAGE : EXIT_DATA) : 0;
 }
 
+/* ---------------------------------------------------------------- decompression, streamed */
+
+/* Standard output holds back this much before writing while decoding, so
+ * that a damaged archive of a smaller output writes nothing at all. */
+#define STDOUT_HOLD ((size_t)64 << 20)
+
+typedef struct {
+    int test;              /* count only */
+    fio_out *file;         /* a file being written, or NULL: standard output */
+    uint8_t *held;         /* standard output: bytes not yet written */
+    size_t held_len, held_cap;
+    int streaming;         /* standard output: writing as it comes */
+    int error;             /* errno of a failed write */
+} out_sink;
+
+static int sink_write(void *user, const void *data, size_t n)
+{
+    out_sink *o = user;
+    const uint8_t *p = data;
+    if (o->test) return 0;
+    if (o->file) {
+        if ((o->error = fio_out_write(o->file, p, n))) return LLAMAZIP_E_IO;
+        return 0;
+    }
+    if (!o->streaming && o->held_len + n <= STDOUT_HOLD) {
+        if (o->held_len + n > o->held_cap) {
+            size_t cap = o->held_cap ? o->held_cap : 65536;
+            while (cap < o->held_len + n) cap *= 2;
+            uint8_t *h = realloc(o->held, cap);
+            if (!h) {
+                o->error = ENOMEM;
+                return LLAMAZIP_E_NOMEM;
+            }
+            o->held = h;
+            o->held_cap = cap;
+        }
+        memcpy(o->held + o->held_len, p, n);
+        o->held_len += n;
+        return 0;
+    }
+    if (!o->streaming) {   /* too large to hold: from here on as it comes */
+        o->streaming = 1;
+        if ((o->error = fio_write_stream(stdout, o->held, o->held_len))) return LLAMAZIP_E_IO;
+        o->held_len = 0;
+    }
+    if ((o->error = fio_write_stream(stdout, p, n))) return LLAMAZIP_E_IO;
+    return 0;
+}
+
+/* -d and --test: the output goes to its file (temporary file, renamed at
+ * the end) or standard output as it is decoded. */
+static int decompress_and_write(cli_state *st, const cli_job *job, const uint8_t *arc, size_t arc_len)
+{
+    const cli_options *o = st->opt;
+    out_sink sink;
+    memset(&sink, 0, sizeof(sink));
+    sink.test = o->test;
+    fio_out file;
+    char msg[1024];
+    int refused = 0;
+    if (!o->test && job->out_path) {
+        int e = fio_out_open(&file, job->out_path, o->force, st->input_ids, st->n_input_ids, &refused, msg, sizeof(msg));
+        if (e) {
+            fprintf(stderr, "llama-zip: %s\n", msg);
+            return refused ? EXIT_USAGE : EXIT_DATA;
+        }
+        sink.file = &file;
+    }
+    llamazip_status rc = llamazip_decompress_stream(st->ctx, arc, arc_len, sink_write, &sink);
+    progress_clear(&st->progress);
+    int status = 0;
+    if (rc != LLAMAZIP_OK) {
+        if (sink.error) print_error(job->name, errno_text(sink.error));
+        else print_error(job->name, llamazip_ctx_error(st->ctx));
+        status = rc == LLAMAZIP_E_USAGE ? EXIT_USAGE : EXIT_DATA;
+    }
+    if (sink.file) {
+        int e = fio_out_finish(&file, status == 0, job->has_meta ? &job->meta : NULL, &refused, msg, sizeof(msg));
+        if (e) {
+            fprintf(stderr, "llama-zip: %s\n", msg);
+            status = refused ? EXIT_USAGE : EXIT_DATA;
+        }
+    } else if (!o->test && status == 0) {
+        int e = fio_write_stream(stdout, sink.held, sink.held_len);
+        if (e) {
+            fprintf(stderr, "llama-zip: writing to standard output: %s\n", errno_text(e));
+            status = EXIT_DATA;
+        }
+    }
+    free(sink.held);
+    if (status == 0 && o->test && o->verbose) {
+        llamazip_stats s;
+        llamazip_ctx_stats(st->ctx, &s);
+        fprintf(stderr, "%s: OK (%llu bytes)\n", job->name ? job->name : "(stdin)", (unsigned long long)s.output_bytes);
+    }
+    if (status == 0 && o->verbose && !o->test) print_summary(st, 0, job->name);
+    return status;
+}
+
 static int code_and_write(cli_state *st, const cli_job *job, const uint8_t *in, size_t in_len)
 {
     const cli_options *o = st->opt;
@@ -253,6 +356,11 @@ static int code_and_write(cli_state *st, const cli_job *job, const uint8_t *in, 
     size_t arc_len = in_len;
     int rc = compressing ? 0 : archive_bytes(job, base64, in, in_len, &arc, &arc_len);
     if (rc) return rc;
+    if (!compressing) {
+        rc = decompress_and_write(st, job, arc, arc_len);
+        if (arc != in) free(arc);
+        return rc;
+    }
     uint8_t *out = NULL;
     size_t out_len = 0;
     llamazip_status st_rc = run_one(st, compressing, arc, arc_len, &out, &out_len);
@@ -565,7 +673,8 @@ int main(int argc, char **argv)
     st.opt = &opt;
     st.progress.enabled = opt.progress;
     int rc;
-    if (opt.mode == MODE_INFO) rc = describe_model(&st);
+    if (opt.mode == MODE_LIST) rc = cli_list(&opt);
+    else if (opt.mode == MODE_INFO) rc = describe_model(&st);
     else if (opt.mode == MODE_INTERACTIVE) rc = interactive(&st);
     else rc = run_jobs(&st);
     llamazip_ctx_free(st.ctx);

@@ -146,3 +146,40 @@ llamazip_status llamazip_decompress(llamazip_ctx *ctx, const void *src, size_t n
 {
     return run_codec(ctx, lz_codec_decompress, src, n, dst, dst_size);
 }
+
+typedef struct {
+    llamazip_write_fn write;
+    void *user;
+    uint64_t bytes;
+} stream_out;
+
+static int stream_write(void *user, const uint8_t *p, size_t n)
+{
+    stream_out *o = user;
+    o->bytes += n;
+    const int rc = o->write(o->user, p, n);
+    return rc ? (rc > 0 ? rc : LLAMAZIP_E_IO) : 0;
+}
+
+llamazip_status llamazip_decompress_stream(llamazip_ctx *ctx, const void *src, size_t n, llamazip_write_fn write,
+                                           void *user)
+{
+    if (!ctx) return LLAMAZIP_E_USAGE;
+    lz_err_clear(&ctx->err);
+    memset(&ctx->stats, 0, sizeof(ctx->stats));
+    if (!write || (!src && n)) return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL argument");
+    if (gguf_check_unchanged(ctx->model->gguf, &ctx->err)) {
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
+        return (llamazip_status)ctx->err.code;
+    }
+    const double t0 = lz_now_seconds();
+    stream_out o = { write, user, 0 };
+    int rc = lz_codec_decompress_stream(ctx, src ? src : "", n, stream_write, &o);
+    if (!rc && (rc = gguf_check_unchanged(ctx->model->gguf, &ctx->err)))
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
+    ctx->stats.seconds = lz_now_seconds() - t0;
+    ctx->stats.input_bytes = n;
+    ctx->stats.output_bytes = o.bytes;
+    if (rc && !ctx->err.msg[0]) lz_fail(&ctx->err, rc, "%s", llamazip_status_name(rc));
+    return (llamazip_status)rc;
+}

@@ -20,7 +20,8 @@ struct llamazip_model {
     gguf_file *gguf;
     lz_model *model;
     lz_tokenizer *tokenizer;
-    uint64_t fingerprint;  /* doc/format.md, "Model fingerprint" */
+    uint64_t fingerprint;  /* doc/format.md, "Model fingerprint", version 1 (format 1 archives) */
+    uint64_t fingerprint2; /* version 2 (format 2 archives) */
 };
 
 struct llamazip_ctx {
@@ -39,6 +40,10 @@ struct llamazip_ctx {
 /* The pipeline (codec.c). Errors are recorded in ctx->err. */
 int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out);
 int lz_codec_decompress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out);
+/* The same, the output handed to write() piece by piece, in order (0, or a
+ * status that stops decoding). */
+int lz_codec_decompress_stream(llamazip_ctx *ctx, const uint8_t *src, size_t n,
+                               int (*write)(void *user, const uint8_t *p, size_t n), void *user);
 
 /* (Re)allocate the evaluation state for at least n_ctx positions. */
 int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx);

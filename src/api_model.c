@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "api_internal.h"
+#include "format/fingerprint.h"
 #include "quant/quant.h"
 
 #ifndef LZ_DEFAULT_MODEL_DIR
@@ -29,90 +30,6 @@ void llamazip_model_params_default(llamazip_model_params *p)
 static void copy_error(char *buf, size_t size, const lz_err *err)
 {
     if (buf && size) snprintf(buf, size, "%s", err->msg);
-}
-
-/* ---------------------------------------------------------------- fingerprint */
-
-static void hash_u32(XXH3_state_t *st, uint32_t v)
-{
-    uint8_t b[4];
-    lz_wr32(b, v);
-    XXH3_64bits_update(st, b, 4);
-}
-
-static void hash_u64(XXH3_state_t *st, uint64_t v)
-{
-    uint8_t b[8];
-    lz_wr64(b, v);
-    XXH3_64bits_update(st, b, 8);
-}
-
-/* Hash an optional fixed-size array element (f32 or i32 stored as 4 bytes). */
-static uint32_t arr_elem32(const void *data, uint64_t count, uint64_t i)
-{
-    if (!data || i >= count) return 0;
-    return lz_rd32((const uint8_t *)data + 4 * i);
-}
-
-static int hash_tokenizer(XXH3_state_t *st, const gguf_file *f, lz_err *err)
-{
-    gguf_value_type et;
-    uint64_t n_tokens = 0, n_scores = 0, n_types = 0, n_merges = 0;
-    const void *unused, *scores = NULL, *types = NULL;
-    if (gguf_get_arr(f, "tokenizer.ggml.tokens", &et, &n_tokens, &unused, err)) return err->code;
-    if (gguf_find_key(f, "tokenizer.ggml.scores") >= 0 &&
-        (gguf_get_arr(f, "tokenizer.ggml.scores", &et, &n_scores, &scores, err) || et != GGUF_TYPE_FLOAT32))
-        scores = NULL;
-    if (gguf_find_key(f, "tokenizer.ggml.token_type") >= 0 &&
-        (gguf_get_arr(f, "tokenizer.ggml.token_type", &et, &n_types, &types, err) || et != GGUF_TYPE_INT32))
-        types = NULL;
-    lz_err_clear(err);
-    for (uint64_t i = 0; i < n_tokens; i++) {
-        const char *s;
-        uint64_t len;
-        if (gguf_arr_str(f, "tokenizer.ggml.tokens", i, &s, &len, err)) return err->code;
-        hash_u32(st, (uint32_t)len);
-        XXH3_64bits_update(st, s, (size_t)len);
-        hash_u32(st, arr_elem32(scores, n_scores, i));
-        hash_u32(st, arr_elem32(types, n_types, i));
-    }
-    if (gguf_find_key(f, "tokenizer.ggml.merges") >= 0) {
-        if (gguf_get_arr(f, "tokenizer.ggml.merges", &et, &n_merges, &unused, err)) return err->code;
-        for (uint64_t i = 0; i < n_merges; i++) {
-            const char *s;
-            uint64_t len;
-            if (gguf_arr_str(f, "tokenizer.ggml.merges", i, &s, &len, err)) return err->code;
-            hash_u32(st, (uint32_t)len);
-            XXH3_64bits_update(st, s, (size_t)len);
-        }
-    }
-    return 0;
-}
-
-/* doc/format.md, "Model fingerprint". */
-static int compute_fingerprint(const gguf_file *f, uint64_t *out, lz_err *err)
-{
-    XXH3_state_t *st = XXH3_createState();
-    if (!st) return lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory");
-    XXH3_64bits_reset(st);
-    int rc = hash_tokenizer(st, f, err);
-    int64_t n = gguf_n_tensors(f);
-    for (int64_t i = 0; !rc && i < n; i++) {
-        const gguf_tensor *t = gguf_tensor_at(f, i);
-        size_t name_len = strlen(t->name);
-        hash_u32(st, (uint32_t)name_len);
-        XXH3_64bits_update(st, t->name, name_len);
-        hash_u32(st, t->type);
-        hash_u32(st, t->n_dims);
-        for (uint32_t d = 0; d < t->n_dims; d++) hash_u64(st, t->ne[d]);
-    }
-    for (int64_t i = 0; !rc && i < n; i++) {
-        const gguf_tensor *t = gguf_tensor_at(f, i);
-        XXH3_64bits_update(st, t->data, (size_t)t->nbytes);
-    }
-    if (!rc) *out = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
-    return rc;
 }
 
 /* ---------------------------------------------------------------- load */
@@ -145,7 +62,7 @@ llamazip_status llamazip_model_load(const char *path, const llamazip_model_param
     if (!rc) rc = gguf_open(path, params->use_mlock, &m->gguf, &err);
     if (!rc) rc = lz_model_load(m->gguf, &m->model, &err);
     if (!rc) rc = lz_tokenizer_load(m->gguf, &m->tokenizer, &err);
-    if (!rc) rc = compute_fingerprint(m->gguf, &m->fingerprint, &err);
+    if (!rc) rc = lz_fingerprints(m->gguf, &m->fingerprint, &m->fingerprint2, &err);
     if (!rc && lz_tokenizer_n_vocab(m->tokenizer) > lz_model_get_hparams(m->model)->n_vocab)
         rc = lz_fail(&err, LLAMAZIP_E_UNSUPPORTED, "tokenizer has %u tokens but the model only %u outputs",
                      lz_tokenizer_n_vocab(m->tokenizer), lz_model_get_hparams(m->model)->n_vocab);
@@ -287,7 +204,8 @@ size_t llamazip_model_describe(const llamazip_model *m, char *buf, size_t size)
     out_printf(&o, "tokenizer:       %s, %u tokens, BOS %d\n", lz_tokenizer_kind(m->tokenizer),
                lz_tokenizer_n_vocab(m->tokenizer), lz_tokenizer_bos(m->tokenizer));
     out_printf(&o, "vocabulary:      %u model outputs\n", hp->n_vocab);
-    out_printf(&o, "fingerprint:     %016llx\n", (unsigned long long)m->fingerprint);
+    out_printf(&o, "fingerprint:     %016llx (format 2 archives), %016llx (format 1)\n",
+               (unsigned long long)m->fingerprint2, (unsigned long long)m->fingerprint);
 
     /* histogram of tensor types */
     uint64_t count[LZ_TYPE_MAX_CODE + 1], bytes[LZ_TYPE_MAX_CODE + 1], elems[LZ_TYPE_MAX_CODE + 1];

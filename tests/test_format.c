@@ -17,7 +17,7 @@ static lz_archive_header sample_header(void)
 {
     lz_archive_header h;
     memset(&h, 0, sizeof(h));
-    h.version = LZ_ARCHIVE_VERSION;
+    h.version = LZ_ARCHIVE_V1;
     h.model_fingerprint = 0x0123456789abcdefull;
     h.n_ctx = 32768;
     h.window_overlap = 8191;
@@ -207,6 +207,156 @@ static void test_bad_frames(void **state)
     lz_buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- format 2 */
+
+static const uint8_t g_payload[] = "some range-coded bytes, and a raw run";
+
+/* A general-form archive: RAW, MODEL, ZSTD, MODEL frames; settings stored. */
+static void build_v2_general(lz_buf *b, lz_archive *a, lz_frame *frames)
+{
+    memset(a, 0, sizeof(*a));
+    frames[0] = (lz_frame){ LZ_FRAME_RAW, 5, 0, g_payload, 5 };
+    frames[1] = (lz_frame){ LZ_FRAME_MODEL, 300, 77, g_payload, 13 };
+    frames[2] = (lz_frame){ LZ_FRAME_ZSTD, 1000, 0, g_payload, 9 };
+    frames[3] = (lz_frame){ LZ_FRAME_MODEL, 200, 40, g_payload + 3, 20 };
+    a->has_settings = 1;
+    a->n_ctx = 4096;
+    a->window_overlap = 100;
+    a->model_id = 0x1122334455667788ull;
+    a->original_size = 5 + 300 + 1000 + 200;
+    a->checksum = 0xfedcba9876543210ull;
+    a->frames = frames;
+    a->n_frames = 4;
+    assert_int_equal(lz_archive_write_v2(b, a), 0);
+}
+
+static void test_v2_round_trip(void **state)
+{
+    (void)state;
+    lz_buf b = { 0 };
+    lz_archive a, p;
+    lz_frame frames[4];
+    lz_err err;
+    lz_err_clear(&err);
+    build_v2_general(&b, &a, frames);
+    assert_int_equal(b.data[0], 0xA3);   /* format 2, general form, settings */
+    assert_int_equal(lz_archive_parse(b.data, b.len, &p, &err), 0);
+    assert_int_equal(p.version, 2);
+    assert_false(p.compact);
+    assert_int_equal(p.n_ctx, 4096);
+    assert_int_equal(p.window_overlap, 100);
+    assert_true(p.model_id == a.model_id && p.model_id_bits == 64);
+    assert_true(p.checksum == a.checksum && p.checksum_bits == 64);
+    assert_int_equal(p.n_frames, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(p.frames[i].tag, frames[i].tag);
+        assert_int_equal(p.frames[i].raw_size, frames[i].raw_size);
+        assert_int_equal(p.frames[i].n_tokens, frames[i].n_tokens);
+        assert_int_equal(p.frames[i].payload_size, frames[i].payload_size);
+        assert_memory_equal(p.frames[i].payload, frames[i].payload, frames[i].payload_size);
+    }
+    assert_int_equal(p.size, b.len);
+    lz_archive_free(&p);
+
+    /* compact: one MODEL frame, no settings; empty: just the header and checksum */
+    lz_buf c = { 0 };
+    lz_frame m = { LZ_FRAME_MODEL, 44, 0, g_payload, 5 };
+    lz_archive ca;
+    memset(&ca, 0, sizeof(ca));
+    ca.compact = 1;
+    ca.model_id = 0xabcd;
+    ca.original_size = 44;
+    ca.checksum = 0x01020304;
+    ca.frames = &m;
+    ca.n_frames = 1;
+    assert_int_equal(lz_archive_write_v2(&c, &ca), 0);
+    assert_int_equal(c.len, 1 + 2 + 1 + 1 + 5 + 4);   /* the 14 bytes of doc/format.md's example */
+    assert_int_equal(lz_archive_parse(c.data, c.len, &p, &err), 0);
+    assert_true(p.compact && p.model_id == 0xabcd && p.model_id_bits == 16 && p.checksum == 0x01020304);
+    assert_int_equal(p.n_frames, 1);
+    assert_int_equal(p.frames[0].raw_size, 44);
+    assert_int_equal(p.frames[0].n_tokens, 0);
+    lz_archive_free(&p);
+    lz_buf e = { 0 };
+    ca.original_size = 0;
+    ca.n_frames = 0;
+    assert_int_equal(lz_archive_write_v2(&e, &ca), 0);
+    assert_int_equal(e.len, 8);
+    assert_int_equal(lz_archive_parse(e.data, e.len, &p, &err), 0);
+    assert_int_equal(p.n_frames, 0);
+    lz_archive_free(&p);
+
+    /* archives back to back: each parse stops at its own end */
+    lz_buf all = { 0 };
+    assert_int_equal(lz_buf_append(&all, c.data, c.len), 0);
+    assert_int_equal(lz_buf_append(&all, e.data, e.len), 0);
+    assert_int_equal(lz_buf_append(&all, b.data, b.len), 0);
+    size_t pos = 0, count = 0;
+    while (pos < all.len) {
+        assert_int_equal(lz_archive_parse(all.data + pos, all.len - pos, &p, &err), 0);
+        pos += p.size;
+        count++;
+        lz_archive_free(&p);
+    }
+    assert_int_equal(count, 3);
+    assert_int_equal(pos, all.len);
+    lz_buf_free(&all);
+    lz_buf_free(&e);
+    lz_buf_free(&c);
+    lz_buf_free(&b);
+}
+
+static void test_v2_damage(void **state)
+{
+    (void)state;
+    lz_buf b = { 0 };
+    lz_archive a, p;
+    lz_frame frames[4];
+    lz_err err;
+    build_v2_general(&b, &a, frames);
+    /* every proper prefix is truncated */
+    for (size_t n = 0; n < b.len; n++) {
+        lz_err_clear(&err);
+        int rc = lz_archive_parse(b.data, n, &p, &err);
+        if (n == 0) assert_int_equal(rc, LLAMAZIP_E_NOT_ARCHIVE);
+        else if (rc != LLAMAZIP_E_TRUNCATED) fail_msg("prefix of %zu bytes: status %d (%s)", n, rc, err.msg);
+    }
+    /* reserved flag bits */
+    for (int bit = 2; bit < 4; bit++) {
+        uint8_t save = b.data[0];
+        b.data[0] |= (uint8_t)(1 << bit);
+        lz_err_clear(&err);
+        assert_int_equal(lz_archive_parse(b.data, b.len, &p, &err), LLAMAZIP_E_CORRUPT);
+        assert_non_null(strstr(err.msg, "flags"));
+        b.data[0] = save;
+    }
+    /* a frame passing the original size */
+    lz_buf o = { 0 };
+    lz_archive big = a;
+    big.original_size = a.original_size - 1;
+    assert_int_equal(lz_archive_write_v2(&o, &big), 0);
+    lz_err_clear(&err);
+    assert_int_equal(lz_archive_parse(o.data, o.len, &p, &err), LLAMAZIP_E_CORRUPT);
+    assert_non_null(strstr(err.msg, "more data"));
+    /* n_ctx out of range, overlap too large */
+    lz_buf s = { 0 };
+    lz_archive bad = a;
+    bad.n_ctx = 1;
+    assert_int_equal(lz_archive_write_v2(&s, &bad), 0);
+    assert_int_equal(lz_archive_parse(s.data, s.len, &p, &err), LLAMAZIP_E_CORRUPT);
+    lz_buf_free(&s);
+    bad.n_ctx = 100;
+    bad.window_overlap = 99;
+    assert_int_equal(lz_archive_write_v2(&s, &bad), 0);
+    assert_int_equal(lz_archive_parse(s.data, s.len, &p, &err), LLAMAZIP_E_CORRUPT);
+    /* an unknown first byte */
+    uint8_t junk[4] = { 0x7f, 0, 0, 0 };
+    assert_int_equal(lz_archive_parse(junk, 4, &p, &err), LLAMAZIP_E_NOT_ARCHIVE);
+    lz_buf_free(&s);
+    lz_buf_free(&o);
+    lz_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_varint),
         cmocka_unit_test(test_bad_headers),
         cmocka_unit_test(test_bad_frames),
+        cmocka_unit_test(test_v2_round_trip),
+        cmocka_unit_test(test_v2_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

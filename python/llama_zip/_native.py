@@ -39,10 +39,14 @@ class Progress(ctypes.Structure):
                 ("bytes_total", c_uint64),
                 ("tokens_done", c_uint64),
                 ("coded_bytes", c_uint64),
-                ("seconds", ctypes.c_double)]
+                ("seconds", ctypes.c_double),
+                ("streams", c_uint32)]
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Progress))
+
+
+SEGMENT_NONE = (1 << 64) - 1   # LLAMAZIP_SEGMENT_NONE: one segment
 
 
 class CtxParams(ctypes.Structure):
@@ -50,6 +54,8 @@ class CtxParams(ctypes.Structure):
                 ("window_overlap", c_uint32),
                 ("window_overlap_percent", c_uint32),
                 ("n_batch", c_uint32),
+                ("segment_size", c_uint64),
+                ("n_streams", c_uint32),
                 ("n_threads", ctypes.c_int),
                 ("progress", PROGRESS_FN),
                 ("progress_user", ctypes.c_void_p)]
@@ -61,7 +67,8 @@ class Stats(ctypes.Structure):
                 ("n_tokens", c_uint64),
                 ("ideal_bits", ctypes.c_double),
                 ("coded_bits", ctypes.c_double),
-                ("seconds", ctypes.c_double)]
+                ("seconds", ctypes.c_double),
+                ("streams", c_uint32)]
 
 
 def _declare(lib):

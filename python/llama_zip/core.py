@@ -186,10 +186,10 @@ class LlamaZip:
 
     # ------------------------------------------------------------ context
 
-    def _ensure_ctx(self, overlap, with_progress):
-        """The context for this overlap; a new one when the overlap changes
-        (the library fixes it at context creation; creation is cheap)."""
-        key = (overlap, with_progress)
+    def _ensure_ctx(self, overlap, with_progress, segment_size=0):
+        """The context for this overlap and segment size; a new one when they
+        change (the library fixes them at context creation; creation is cheap)."""
+        key = (overlap, with_progress, segment_size)
         if self._ctx is not None and self._ctx_key == key:
             return self._ctx
         lib = self._lib
@@ -199,6 +199,7 @@ class LlamaZip:
         params.window_overlap = overlap
         params.window_overlap_percent = 0
         params.n_batch = self._n_batch
+        params.segment_size = segment_size
         params.n_threads = self._n_threads
         fn = None
         if with_progress:
@@ -250,12 +251,15 @@ class LlamaZip:
 
     # ------------------------------------------------------------ coding
 
-    def compress(self, data, window_overlap=0, *, progress=None):
+    def compress(self, data, window_overlap=0, segment_size=None, *, progress=None):
         """Compress bytes (or any contiguous buffer; str is encoded as UTF-8)
         into an archive (bytes).
 
         window_overlap: tokens kept when the context window slides: a count,
         a negative count meaning n_ctx + N, or a string "25%" (of n_ctx).
+        segment_size: text is cut into segments of about this many bytes,
+        each coded with a fresh context, which decompression decodes many at
+        a time; None = the default (64 KiB), 0 = one segment.
         progress: optional callable(Progress) called every few tokens; a
         true return value cancels the call (CancelledError).
 
@@ -263,7 +267,13 @@ class LlamaZip:
         within a few tokens.
         """
         overlap = self.window_overlap_tokens(window_overlap)
-        return self._code(self._lib.llamazip_compress, data, overlap, progress)
+        if segment_size is None:
+            seg = 0
+        elif isinstance(segment_size, numbers.Integral) and not isinstance(segment_size, bool) and segment_size >= 0:
+            seg = _native.SEGMENT_NONE if segment_size == 0 else int(segment_size)
+        else:
+            raise UsageError(f"segment_size must be None or a byte count >= 0, not {segment_size!r}", Status.USAGE)
+        return self._code(self._lib.llamazip_compress, data, overlap, progress, seg)
 
     def decompress(self, data, window_overlap=None, *, progress=None):
         """Decompress an archive (bytes or any contiguous buffer) to bytes.
@@ -271,7 +281,7 @@ class LlamaZip:
         records n_ctx and the overlap."""
         return self._code(self._lib.llamazip_decompress, data, None, progress)
 
-    def _code(self, fn, data, overlap, progress):
+    def _code(self, fn, data, overlap, progress, segment_size=0):
         if progress is not None and not callable(progress):
             raise TypeError("progress must be callable")
         lib = self._lib
@@ -284,7 +294,8 @@ class LlamaZip:
                 raise UsageError("this LlamaZip is closed", Status.USAGE)
             if overlap is None:  # decompressing: any context will do
                 overlap = self._ctx_key[0] if self._ctx_key else 0
-            ctx = self._ensure_ctx(overlap, progress is not None or in_main)
+                segment_size = self._ctx_key[2] if self._ctx_key else 0
+            ctx = self._ensure_ctx(overlap, progress is not None or in_main, segment_size)
             slot = self._progress_slot
             slot[0], slot[1], slot[2] = progress, None, False
             old_handler = None

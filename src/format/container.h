@@ -11,8 +11,9 @@
 #include "../common/buffer.h"
 #include "../common/lz_common.h"
 
-#define LZ_ARCHIVE_MAGIC "LZLM"
-#define LZ_ARCHIVE_VERSION 1
+#define LZ_ARCHIVE_MAGIC "LZLM"    /* format 1 */
+#define LZ_ARCHIVE_V1 1
+#define LZ_ARCHIVE_VERSION 2         /* the version compressors write (lz_archive_write_v2) */
 #define LZ_MAX_N_CTX (1u << 24)
 
 typedef struct {
@@ -51,5 +52,40 @@ int lz_frame_read(const uint8_t *p, size_t n, lz_frame *f, size_t *consumed, lz_
 
 /* Strict LEB128 read: returns bytes used, 0 if truncated, -1 if malformed. */
 int lz_varint_read(const uint8_t *p, size_t n, uint64_t *v);
+
+/* ---------------------------------------------------------------- archives of either version */
+
+#define LZ_V2_MARK 0xA0            /* high nibble of a version-2 archive's first byte */
+#define LZ_V2_FLAG_GENERAL 0x01    /* frames follow (else the compact form) */
+#define LZ_V2_FLAG_SETTINGS 0x02   /* n_ctx and overlap are stored */
+
+/* One archive as stored, parsed without decoding anything. */
+typedef struct {
+    int version;               /* 1 or 2 */
+    int compact;               /* version 2 compact form: one MODEL frame (or none), token count implicit */
+    int has_settings;          /* n_ctx / window_overlap stored (always in version 1) */
+    uint32_t n_ctx, window_overlap;
+    uint64_t model_id;         /* fingerprint (v1: version 1, v2: version 2), or its low 16 bits (compact) */
+    int model_id_bits;         /* 64 or 16 */
+    uint64_t original_size;
+    uint64_t checksum;         /* XXH64 of the original, or its low 32 bits (compact) */
+    int checksum_bits;         /* 64 or 32 */
+    lz_frame *frames;          /* in order; payloads point into the parsed bytes */
+    size_t n_frames;
+    size_t size;               /* bytes the archive takes in the stream */
+} lz_archive;
+
+/* Whether p starts like an archive of a known version (first byte). */
+int lz_archive_magic(const uint8_t *p, size_t n);
+
+/* Parse one archive at p; bytes after it (another archive) are left alone.
+ * Errors: NOT_ARCHIVE, VERSION, CORRUPT, TRUNCATED, with messages. */
+int lz_archive_parse(const uint8_t *p, size_t n, lz_archive *a, lz_err *err);
+void lz_archive_free(lz_archive *a);
+
+/* Append a version-2 archive (a->version is ignored): the compact form
+ * when a->compact (then frames holds one MODEL frame, or none for an empty
+ * original), else the general form. Returns 0 or LLAMAZIP_E_NOMEM. */
+int lz_archive_write_v2(lz_buf *out, const lz_archive *a);
 
 #endif /* LZ_CONTAINER_H */

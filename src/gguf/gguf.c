@@ -686,6 +686,27 @@ gguf_value_type gguf_kv_type(const gguf_file *f, int64_t i)
     return f->kv[i].type;
 }
 
+int gguf_kv_value_span(const gguf_file *f, int64_t i, uint64_t *start, uint64_t *size)
+{
+    if (i < 0 || i >= f->n_kv) return -1;
+    const gguf_kv *kv = &f->kv[i];
+    const uint64_t begin = kv->key_off + kv->key_len + 4;   /* after the key and its u32 type */
+    uint64_t end;
+    if (kv->type == GGUF_TYPE_STRING) {
+        end = kv->off + kv->n;
+    } else if (kv->type == GGUF_TYPE_ARRAY) {
+        if (kv->elem_type == GGUF_TYPE_STRING)
+            end = kv->n ? kv->str_offs[kv->n - 1] + 8 + lz_rd64(f->base + kv->str_offs[kv->n - 1]) : kv->off;
+        else
+            end = kv->off + kv->n * gguf_scalar_size[kv->elem_type];   /* checked at open */
+    } else {
+        end = kv->off + gguf_scalar_size[kv->type];
+    }
+    *start = begin;
+    *size = end - begin;
+    return 0;
+}
+
 const gguf_tensor *gguf_tensor_at(const gguf_file *f, int64_t i)
 {
     if (i < 0 || i >= f->n_tensors) return NULL;

@@ -81,6 +81,10 @@ int64_t gguf_n_kv(const gguf_file *f);
 int64_t gguf_find_key(const gguf_file *f, const char *key);   /* -1 if absent */
 const char *gguf_key_at(const gguf_file *f, int64_t i);
 gguf_value_type gguf_kv_type(const gguf_file *f, int64_t i);
+/* Where key/value i's value lies in the file (gguf_base() + start, size
+ * bytes): everything after its type field, lengths and array headers
+ * included. Returns -1 for an index out of range. */
+int gguf_kv_value_span(const gguf_file *f, int64_t i, uint64_t *start, uint64_t *size);
 const char *gguf_type_name(gguf_value_type t);
 
 /* Typed getters. Missing key -> LLAMAZIP_E_GGUF "missing key 'x'"; wrong

@@ -558,3 +558,25 @@ int lz_detokenize(const lz_tokenizer *t, const int32_t *tokens, size_t n_tokens,
     *out_len = at;
     return 0;
 }
+
+void lz_detok_begin(const lz_tokenizer *t, lz_detok_state *st)
+{
+    st->strip = t->type == TOK_TYPE_SPM && t->add_space_prefix;
+}
+
+/* The same steps as lz_detokenize, lengths only. */
+int64_t lz_detok_len(const lz_tokenizer *t, lz_detok_state *st, int32_t token)
+{
+    if (token < 0 || (uint32_t)token >= t->n_vocab) return -1;
+    uint32_t len;
+    const uint8_t *p = tok_piece(t, token, &len);
+    if (t->attr[token] & TOK_ATTR_SPLIT) {
+        st->strip = t->type == TOK_TYPE_SPM && t->add_space_prefix;
+        return len;
+    }
+    if (len && st->strip) {
+        st->strip = 0;
+        if (p[0] == ' ') return (int64_t)len - 1;
+    }
+    return len;
+}

@@ -44,4 +44,15 @@ int lz_tokenize(const lz_tokenizer *t, const uint8_t *text, size_t len,
 int lz_detokenize(const lz_tokenizer *t, const int32_t *tokens, size_t n_tokens,
                   uint8_t **out, size_t *out_len, lz_err *err);
 
+/* The text length of a token sequence, one token at a time: what
+ * lz_detokenize would add for each next token (SentencePiece drops the
+ * space prefix of the first text piece). */
+typedef struct {
+    int strip;   /* the next text piece loses a leading space */
+} lz_detok_state;
+
+void lz_detok_begin(const lz_tokenizer *t, lz_detok_state *st);
+/* Bytes `token` adds to the text; -1 for an id out of range. */
+int64_t lz_detok_len(const lz_tokenizer *t, lz_detok_state *st, int32_t token);
+
 #endif /* LZ_TOKENIZER_H */

@@ -1,0 +1,442 @@
+/*
+ * codec_compress.c - input bytes -> text/binary runs -> segments -> frames
+ * -> a format-2 archive (doc/format.md).
+ *
+ * Text runs are tokenized and cut into segments of about the context's
+ * segment size, each coded by the model with a fresh context (a MODEL
+ * frame), unless zstd or storing it raw is smaller; binary runs become
+ * ZSTD or RAW frames. One MODEL frame alone (short inputs) makes the
+ * compact form.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "codec_internal.h"
+
+/* ---------------------------------------------------------------- classification */
+
+/* Bytes that a text model handles badly: C0 controls other than
+ * \t \n \v \f \r and ESC, DEL, and bytes of invalid UTF-8. */
+static size_t count_bad_bytes(const uint8_t *p, size_t n)
+{
+    size_t bad = 0, i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && !(c >= 0x09 && c <= 0x0d) && c != 0x1b) || c == 0x7f) bad++;
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        if (c >= 0xf5) len = 0;
+        size_t k = 1;
+        while (len && k < len && i + k < n && (p[i + k] & 0xc0) == 0x80) k++;
+        if (len && (k == len || i + k == n)) { /* complete, or cut by the block edge */
+            i += k;
+        } else {
+            bad++;
+            i++;
+        }
+    }
+    return bad;
+}
+
+/* A block is handed to the model unless more than 15 % of its bytes are bad.
+ * Text runs are still stored as zstd or raw when that is smaller, so a
+ * generous threshold costs time, never size: text with some control bytes
+ * (Calgary `trans`, a terminal log with NUL padding and backspaces, has
+ * 4-13 % per block) codes to about half of zstd's size with the model, while
+ * object code, images and compressed data sit far above it (50-100 %). */
+static int block_is_text(const uint8_t *p, size_t n)
+{
+    return count_bad_bytes(p, n) * 100 <= 15 * n;
+}
+
+typedef struct {
+    size_t start, len;
+    int text;
+} run;
+
+/* Split the input into maximal runs of text blocks and binary blocks. */
+static int split_runs(const uint8_t *src, size_t n, run **runs, size_t *n_runs)
+{
+    size_t cap = 8, count = 0;
+    run *r = malloc(cap * sizeof(*r));
+    if (!r) return LLAMAZIP_E_NOMEM;
+    for (size_t off = 0; off < n; off += RUN_BLOCK) {
+        size_t len = n - off < RUN_BLOCK ? n - off : RUN_BLOCK;
+        int text = block_is_text(src + off, len);
+        if (count && r[count - 1].text == text) {
+            r[count - 1].len += len;
+            continue;
+        }
+        if (count == cap) {
+            run *nr = realloc(r, 2 * cap * sizeof(*r));
+            if (!nr) { free(r); return LLAMAZIP_E_NOMEM; }
+            r = nr;
+            cap *= 2;
+        }
+        r[count].start = off;
+        r[count].len = len;
+        r[count].text = text;
+        count++;
+    }
+    *runs = r;
+    *n_runs = count;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+/* The frames being built; payloads owned here until the archive is written. */
+typedef struct {
+    lz_frame *f;
+    uint8_t **owned;        /* per frame: its payload buffer if owned, else NULL */
+    size_t n, cap;
+    int last_token_silent;  /* the last MODEL frame's last token adds no byte */
+} frame_list;
+
+static int frames_push(frame_list *fl, const lz_frame *f, uint8_t *owned)
+{
+    if (fl->n == fl->cap) {
+        size_t nc = fl->cap ? 2 * fl->cap : 16;
+        lz_frame *nf = realloc(fl->f, nc * sizeof(*nf));
+        if (!nf) return LLAMAZIP_E_NOMEM;
+        fl->f = nf;
+        uint8_t **no = realloc(fl->owned, nc * sizeof(*no));
+        if (!no) return LLAMAZIP_E_NOMEM;
+        fl->owned = no;
+        fl->cap = nc;
+    }
+    fl->f[fl->n] = *f;
+    fl->owned[fl->n] = owned;
+    fl->n++;
+    return 0;
+}
+
+static void frames_free(frame_list *fl)
+{
+    for (size_t i = 0; i < fl->n; i++) free(fl->owned[i]);
+    free(fl->f);
+    free(fl->owned);
+}
+
+/* A RAW or ZSTD frame for p[0..n), whichever is smaller. With model_size
+ * given (a model-coded size), nothing is added when the model does at
+ * least as well (*use_model = 1). */
+static int raw_or_zstd(llamazip_ctx *ctx, const uint8_t *p, size_t n, frame_list *fl, size_t model_size, int *use_model)
+{
+    const size_t bound = ZSTD_compressBound(n);
+    uint8_t *z = malloc(bound ? bound : 1);
+    if (!z) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    const size_t zn = ZSTD_compress(z, bound, p, n, ZSTD_LEVEL);
+    if (ZSTD_isError(zn) && ZSTD_getErrorCode(zn) == ZSTD_error_memory_allocation) {
+        free(z); /* not a RAW frame instead: the archive must not depend on the memory available */
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory (zstd)");
+    }
+    const int zok = !ZSTD_isError(zn);
+    if (use_model) {
+        *use_model = model_size <= n && (!zok || model_size <= zn);
+        if (*use_model) {
+            free(z);
+            return 0;
+        }
+    }
+    lz_frame f;
+    memset(&f, 0, sizeof(f));
+    f.raw_size = n;
+    uint8_t *owned = NULL;
+    if (zok && zn < n) {
+        f.tag = LZ_FRAME_ZSTD;
+        f.payload = z;
+        f.payload_size = zn;
+        owned = z;
+    } else {
+        free(z);
+        f.tag = LZ_FRAME_RAW;
+        f.payload = p;
+        f.payload_size = n;
+    }
+    if (frames_push(fl, &f, owned)) {
+        free(owned);
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- model coding */
+
+typedef struct {
+    lz_rc_encoder enc;
+    int32_t *window;       /* n_ctx tokens */
+    lz_freq_slice *slices; /* one per row of a batch */
+    float *e_scratch;      /* n_vocab floats per thread */
+} coder;
+
+static int coder_init(llamazip_ctx *ctx, coder *c)
+{
+    memset(c, 0, sizeof(*c));
+    lz_rc_enc_init(&c->enc);
+    c->window = malloc((size_t)ctx->n_ctx * sizeof(int32_t));
+    c->slices = malloc((size_t)ctx->n_batch * sizeof(*c->slices));
+    c->e_scratch = malloc((size_t)lz_pool_size(ctx->pool) * lz_codec_n_vocab(ctx) * sizeof(float));
+    if (!c->window || !c->slices || !c->e_scratch) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    return 0;
+}
+
+static void coder_free(coder *c)
+{
+    lz_rc_enc_free(&c->enc);
+    free(c->window);
+    free(c->slices);
+    free(c->e_scratch);
+}
+
+typedef struct {
+    const float *logits;
+    uint32_t n_vocab;
+    const int32_t *tokens;  /* the token each row predicts */
+    float *e_scratch;
+    lz_freq_slice *slices;
+    int failed;
+} slice_job;
+
+static void slice_task(void *arg, int task, int thread)
+{
+    slice_job *j = arg;
+    if (lz_freq_slice_of(j->logits + (size_t)task * j->n_vocab, j->n_vocab, (uint32_t)j->tokens[task],
+                         j->e_scratch + (size_t)thread * j->n_vocab, &j->slices[task]))
+        j->failed = 1;   /* a token out of range: reported below */
+}
+
+/* Code rows r = 0..nb-1 of ctx->logits with tokens[r]: the frequencies of
+ * the rows are independent and are computed on the pool; the range coder
+ * then takes them in order. */
+static int code_rows(llamazip_ctx *ctx, coder *c, uint32_t nb, const int32_t *tokens)
+{
+    slice_job j = { ctx->logits, lz_codec_n_vocab(ctx), tokens, c->e_scratch, c->slices, 0 };
+    lz_pool_run(ctx->pool, (int)nb, slice_task, &j);
+    if (j.failed) return lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "token out of range");
+    for (uint32_t r = 0; r < nb; r++) {
+        const lz_freq_slice *sl = &c->slices[r];
+        ctx->stats.ideal_bits += sl->ideal_bits;
+        ctx->stats.coded_bits += sl->coded_bits;
+        ctx->stats.n_tokens++;
+        int rc = lz_rc_encode(&c->enc, sl->low, sl->freq, sl->total);
+        if (rc) return lz_fail(&ctx->err, rc, "out of memory");
+    }
+    return 0;
+}
+
+static int eval(llamazip_ctx *ctx, const int32_t *tokens, uint32_t n, uint32_t pos0, int last_only)
+{
+    return lz_model_eval(ctx->model->model, ctx->state, ctx->pool, ctx->isa, tokens, n, pos0, ctx->logits, last_only,
+                         &ctx->err);
+}
+
+/* Code tokens t[0..n) into c->enc following the window schedule, each
+ * window evaluated in batches. */
+static int model_encode(llamazip_ctx *ctx, coder *c, const int32_t *t, uint64_t n, uint32_t overlap,
+                        progress_tracker *pt, uint64_t run_bytes)
+{
+    const uint32_t n_ctx = ctx->n_ctx;
+    uint64_t i = 0;
+    while (i < n) {
+        const uint32_t plen = lz_window_prefix(ctx, t, i, overlap, c->window);
+        const uint64_t room = n_ctx - plen, left = n - 1 - i;
+        const uint32_t m = (uint32_t)(room < left ? room : left);   /* tokens appended to the window */
+        memcpy(c->window + plen, t + i, (size_t)m * sizeof(int32_t));
+        /* the prefix except its last token: only the KV cache is needed */
+        int rc = plen > 1 ? eval(ctx, c->window, plen - 1, 0, 1) : 0;
+        if (rc) return rc;
+        /* positions plen-1 .. plen-1+m code t[i .. i+m] */
+        uint32_t pos = plen - 1;
+        const uint32_t end = plen + m; /* one past the last evaluated position */
+        while (pos < end) {
+            const uint32_t nb = end - pos < ctx->n_batch ? end - pos : ctx->n_batch;
+            if ((rc = eval(ctx, c->window + pos, nb, pos, 0))) return rc;
+            /* row r predicts t[i + pos + r - (plen - 1)] */
+            if ((rc = code_rows(ctx, c, nb, t + i + (pos - (plen - 1))))) return rc;
+            pos += nb;
+            if ((rc = lz_codec_progress(pt, run_bytes * (i + pos - (plen - 1)) / n, c->enc.size))) return rc;
+        }
+        i += (uint64_t)m + 1;
+    }
+    return 0;
+}
+
+/* One segment of text: a MODEL frame, or RAW/ZSTD where they are smaller
+ * (or where the vocabulary cannot express its bytes). */
+static int compress_segment(llamazip_ctx *ctx, coder *c, const uint8_t *p, size_t n, uint32_t overlap, frame_list *fl,
+                            progress_tracker *pt)
+{
+    int32_t *tokens = NULL;
+    size_t n_tokens = 0;
+    lz_err terr;
+    lz_err_clear(&terr);
+    int rc = lz_tokenize(ctx->model->tokenizer, p, n, &tokens, &n_tokens, &terr);
+    if (rc == LLAMAZIP_E_UNSUPPORTED) return raw_or_zstd(ctx, p, n, fl, 0, NULL);
+    if (rc) return lz_fail(&ctx->err, rc, "%s", terr.msg);
+    lz_rc_enc_reset(&c->enc);
+    rc = n_tokens ? model_encode(ctx, c, tokens, n_tokens, overlap, pt, n) : 0;
+    if (!rc) rc = lz_rc_enc_finish(&c->enc, &ctx->err);
+    int use_model = 0;
+    /* + a few bytes for the frame's header fields */
+    if (!rc) rc = raw_or_zstd(ctx, p, n, fl, c->enc.size + 8, &use_model);
+    if (!rc && use_model) {
+        /* the compact form ends on the token whose text reaches the size */
+        lz_detok_state ds;
+        lz_detok_begin(ctx->model->tokenizer, &ds);
+        int64_t last = 0;
+        for (size_t k = 0; k < n_tokens; k++) last = lz_detok_len(ctx->model->tokenizer, &ds, tokens[k]);
+        size_t size = 0;
+        uint8_t *payload = lz_rc_enc_detach(&c->enc, &size);
+        lz_frame f;
+        memset(&f, 0, sizeof(f));
+        f.tag = LZ_FRAME_MODEL;
+        f.raw_size = n;
+        f.n_tokens = n_tokens;
+        f.payload = payload;
+        f.payload_size = size;
+        if (frames_push(fl, &f, payload)) {
+            free(payload);
+            rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+        }
+        fl->last_token_silent = last <= 0;
+    }
+    free(tokens);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- segments */
+
+typedef struct {
+    size_t *at;
+    size_t n, cap;
+} cut_list;
+
+static int cuts_push(cut_list *c, size_t at)
+{
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 8;
+        size_t *na = realloc(c->at, nc * sizeof(*na));
+        if (!na) return LLAMAZIP_E_NOMEM;
+        c->at = na;
+        c->cap = nc;
+    }
+    c->at[c->n++] = at;
+    return 0;
+}
+
+/* Segment ends for a text run of n bytes: after the first token boundary
+ * at or past each multiple of the segment size (boundaries of the whole
+ * run's tokenization, so that no segment cuts a word or a character); the
+ * last end is n. */
+static int segment_ends(llamazip_ctx *ctx, const uint8_t *p, size_t n, uint64_t seg, cut_list *cuts)
+{
+    memset(cuts, 0, sizeof(*cuts));
+    int rc = 0;
+    if (seg > 0 && seg < n) {
+        int32_t *tokens = NULL;
+        size_t n_tokens = 0;
+        lz_err terr;
+        lz_err_clear(&terr);
+        rc = lz_tokenize(ctx->model->tokenizer, p, n, &tokens, &n_tokens, &terr);
+        if (rc == LLAMAZIP_E_UNSUPPORTED) {
+            /* bytes the vocabulary cannot express: fixed cuts (zstd codes them anyway) */
+            rc = 0;
+            for (uint64_t at = seg; !rc && at < n; at += seg) rc = cuts_push(cuts, (size_t)at);
+        } else if (rc) {
+            free(tokens);
+            return lz_fail(&ctx->err, rc, "%s", terr.msg);
+        } else {
+            lz_detok_state ds;
+            lz_detok_begin(ctx->model->tokenizer, &ds);
+            uint64_t at = 0, next = seg;
+            for (size_t k = 0; !rc && k < n_tokens && next < n; k++) {
+                at += (uint64_t)lz_detok_len(ctx->model->tokenizer, &ds, tokens[k]);
+                if (at < next || at >= n) continue;
+                rc = cuts_push(cuts, (size_t)at);
+                next = at + seg;
+            }
+        }
+        free(tokens);
+    }
+    if (!rc) rc = cuts_push(cuts, n);
+    if (rc) {
+        free(cuts->at);
+        return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static uint32_t effective_overlap(const llamazip_ctx *ctx)
+{
+    uint32_t k = ctx->params.window_overlap;
+    if (ctx->params.window_overlap_percent)
+        k = (uint32_t)((uint64_t)ctx->params.window_overlap_percent * (ctx->n_ctx - 1) / 100);
+    return k > ctx->n_ctx - 2 ? ctx->n_ctx - 2 : k;
+}
+
+static uint64_t segment_size(const llamazip_ctx *ctx)
+{
+    const uint64_t s = ctx->params.segment_size;
+    if (s == 0) return LZ_DEFAULT_SEGMENT;
+    return s == LLAMAZIP_SEGMENT_NONE ? 0 : s;
+}
+
+/* ---------------------------------------------------------------- entry */
+
+int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out)
+{
+    lz_archive a;
+    memset(&a, 0, sizeof(a));
+    a.version = 2;
+    a.n_ctx = ctx->n_ctx;
+    a.window_overlap = effective_overlap(ctx);
+    a.has_settings = a.n_ctx != lz_default_n_ctx(ctx) || a.window_overlap != 0;
+    a.original_size = n;
+    a.checksum = XXH64(src, n, 0);
+
+    run *runs = NULL;
+    size_t n_runs = 0;
+    if (split_runs(src, n, &runs, &n_runs)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    frame_list fl;
+    memset(&fl, 0, sizeof(fl));
+    coder c;
+    int rc = coder_init(ctx, &c);
+    const uint64_t seg = segment_size(ctx);
+    progress_tracker pt = { ctx, lz_now_seconds(), n, 0, 0, 0 };
+    for (size_t r = 0; !rc && r < n_runs; r++) {
+        const uint8_t *p = src + runs[r].start;
+        const size_t len = runs[r].len;
+        if (!runs[r].text || len < MIN_TEXT_RUN) {
+            rc = raw_or_zstd(ctx, p, len, &fl, 0, NULL);
+            pt.bytes_base += len;
+            continue;
+        }
+        cut_list cuts;
+        if ((rc = segment_ends(ctx, p, len, seg, &cuts))) break;
+        for (size_t k = 0, start = 0; !rc && k < cuts.n; start = cuts.at[k++]) {
+            rc = compress_segment(ctx, &c, p + start, cuts.at[k] - start, a.window_overlap, &fl, &pt);
+            pt.bytes_base += cuts.at[k] - start;
+            if (!rc) rc = lz_codec_progress(&pt, 0, 0);
+        }
+        free(cuts.at);
+    }
+    if (!rc) {
+        /* one MODEL frame (or nothing): the compact form */
+        a.compact = n == 0 || (fl.n == 1 && fl.f[0].tag == LZ_FRAME_MODEL && !fl.last_token_silent);
+        a.model_id = a.compact ? (ctx->model->fingerprint2 & 0xFFFF) : ctx->model->fingerprint2;
+        a.frames = fl.f;
+        a.n_frames = fl.n;
+        if (lz_archive_write_v2(out, &a)) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    }
+    coder_free(&c);
+    frames_free(&fl);
+    free(runs);
+    return rc;
+}
