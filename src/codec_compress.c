@@ -196,6 +196,7 @@ static void coder_free(coder *c)
 }
 
 typedef struct {
+    const lz_kernels *kern;
     const float *logits;
     uint32_t n_vocab;
     const int32_t *tokens;  /* the token each row predicts */
@@ -207,7 +208,7 @@ typedef struct {
 static void slice_task(void *arg, int task, int thread)
 {
     slice_job *j = arg;
-    if (lz_freq_slice_of(j->logits + (size_t)task * j->n_vocab, j->n_vocab, (uint32_t)j->tokens[task],
+    if (lz_freq_slice_of(j->kern, j->logits + (size_t)task * j->n_vocab, j->n_vocab, (uint32_t)j->tokens[task],
                          j->e_scratch + (size_t)thread * j->n_vocab, &j->slices[task]))
         j->failed = 1;   /* a token out of range: reported below */
 }
@@ -217,7 +218,7 @@ static void slice_task(void *arg, int task, int thread)
  * then takes them in order. */
 static int code_rows(llamazip_ctx *ctx, coder *c, uint32_t nb, const int32_t *tokens)
 {
-    slice_job j = { ctx->logits, lz_codec_n_vocab(ctx), tokens, c->e_scratch, c->slices, 0 };
+    slice_job j = { lz_kernels_get(ctx->isa), ctx->logits, lz_codec_n_vocab(ctx), tokens, c->e_scratch, c->slices, 0 };
     lz_pool_run(ctx->pool, (int)nb, slice_task, &j);
     if (j.failed) return lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "token out of range");
     for (uint32_t r = 0; r < nb; r++) {

@@ -11,9 +11,8 @@
  * batch the bits it would get alone (model.h), so each segment decodes
  * exactly as the compressor coded it.
  *
- * Each stream has its own KV cache, range decoder and frequency table; the
- * frequency tables and the token decodes of a step run on the pool, one
- * task per stream. Streams start in frame order, at most `lookahead`
+ * Each stream has its own KV cache and range decoder; the frequencies and
+ * the token decodes of a step run on the pool, one task per stream. Streams start in frame order, at most `lookahead`
  * segments past the first unfinished one, so the decoded text waiting for
  * its turn in the output stays bounded.
  */
@@ -31,7 +30,7 @@ typedef struct {
     const lz_frame *f;
     lz_kv_cache *kv;
     lz_rc_decoder dec;
-    lz_freq_table freq;
+    float *e;                /* frequency scratch: n_vocab floats */
     int32_t *t;              /* decoded tokens */
     uint64_t cap;            /* tokens t holds */
     uint64_t n_tokens;       /* the frame's count (0: implicit, until the text reaches raw_size) */
@@ -50,6 +49,7 @@ typedef struct {
 
 typedef struct {
     llamazip_ctx *ctx;
+    const lz_kernels *kern;
     lz_coding_settings set;
     int implicit_tokens;
     stream *s;
@@ -68,7 +68,7 @@ static uint32_t stream_n_ctx(const lz_frame *f, int implicit_tokens, uint32_t n_
 static void stream_release(stream *st)
 {
     lz_kv_cache_free(st->kv);
-    lz_freq_free(&st->freq);
+    free(st->e);
     free(st->t);
     free(st->prefix);
     memset(st, 0, sizeof(*st));
@@ -102,11 +102,11 @@ static int stream_start(llamazip_ctx *ctx, stream *st, const lz_frame *f, size_t
     st->cap = implicit_tokens ? 256 : (f->n_tokens ? f->n_tokens : 1);
     st->t = malloc((size_t)st->cap * sizeof(int32_t));
     st->prefix = malloc(((size_t)set.overlap + 1) * sizeof(int32_t));
-    lz_freq_init(&st->freq);
+    st->e = malloc((size_t)lz_codec_n_vocab(ctx) * sizeof(float));
     st->kv = lz_kv_cache_create(ctx->model->model, stream_n_ctx(f, implicit_tokens, set.n_ctx), PREFIX_CHUNK,
                                 &ctx->err);
     if (!st->kv) return ctx->err.code ? ctx->err.code : LLAMAZIP_E_NOMEM;
-    if (!st->t || !st->prefix || lz_freq_reserve(&st->freq, lz_codec_n_vocab(ctx), &ctx->err))
+    if (!st->t || !st->prefix || !st->e)
         return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     lz_rc_dec_init(&st->dec, f->payload, (size_t)f->payload_size);
     lz_detok_begin(ctx->model->tokenizer, &st->ds);
@@ -151,11 +151,11 @@ static void stream_decode(step_job *j, stream *st)
 {
     llamazip_ctx *ctx = j->ctx;
     const uint32_t nv = lz_codec_n_vocab(ctx);
-    if (lz_freq_from_logits(j->logits + (size_t)st->row * nv, nv, &st->freq)) {
-        stream_fail(st, LLAMAZIP_E_NOMEM, "out of memory");
+    int32_t tok = 0;
+    if (lz_freq_decode_logits(j->kern, &st->dec, j->logits + (size_t)st->row * nv, nv, st->e, &tok)) {
+        stream_fail(st, LLAMAZIP_E_INTERNAL, "frequency table out of range");
         return;
     }
-    const int32_t tok = (int32_t)lz_freq_decode_token(&st->dec, &st->freq);
     if (st->dec.corrupt) {
         stream_fail(st, LLAMAZIP_E_CORRUPT, "corrupt archive: invalid model-coded data");
         return;
@@ -299,7 +299,7 @@ int lz_decode_segments(llamazip_ctx *ctx, const lz_frame *frames, const size_t *
             if (s[i].live) nb = stream_feed(&s[i], bt, nb, &rows);
         rc = lz_model_eval_batch(ctx->model->model, sc, ctx->pool, ctx->isa, bt, nb, logits, &ctx->err);
         if (rc || rows == 0) continue;
-        step_job j = { ctx, set, implicit_tokens, s, K, logits };
+        step_job j = { ctx, lz_kernels_get(ctx->isa), set, implicit_tokens, s, K, logits };
         lz_pool_run(ctx->pool, rows, step_task, &j);
         for (int i = 0; !rc && i < K; i++)
             if (s[i].live && s[i].status) rc = lz_fail(&ctx->err, s[i].status, "%s", s[i].why);

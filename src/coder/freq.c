@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "coder/freq.h"
+#include "quant/kernels.h"
 #include "common/lz_math.h"
 
 #define FREQ_LANES 8
@@ -197,29 +198,58 @@ static double freq_exp_sum(const float *logits, uint32_t n, float m, int nonfini
     return freq_sum(e, n);
 }
 
-/* Pass 3 without the table: sum of (1 + trunc(e_i * scale)) over i < token,
- * the token's own term and the total, as exact integers (any order). */
-static void freq_slice_sums(const float *e, uint32_t n, uint32_t token, double scale, uint64_t *below, uint32_t *own,
-                            uint64_t *total)
+/* ---------------------------------------------------------------- kernels (scalar references) */
+
+float lz_freq_max_ref(const float *x, uint32_t n, int *nonfinite) { return freq_max(x, n, nonfinite); }
+
+double lz_freq_exp_sum_ref(const float *x, uint32_t n, float m, float *e) { return freq_exp_sum(x, n, m, 0, e); }
+
+static inline uint64_t freq_of(float e, double scale) { return 1 + (uint32_t)((double)e * scale); }
+
+uint64_t lz_freq_total_ref(const float *e, uint32_t n, double scale, uint32_t upto, uint64_t *below)
 {
     uint64_t lo = 0, hi = 0;
-    for (uint32_t i = 0; i < token; i++) lo += 1 + (uint32_t)((double)e[i] * scale);
-    *own = 1 + (uint32_t)((double)e[token] * scale);
-    for (uint32_t i = token + 1; i < n; i++) hi += 1 + (uint32_t)((double)e[i] * scale);
+    for (uint32_t i = 0; i < upto; i++) lo += freq_of(e[i], scale);
+    for (uint32_t i = upto; i < n; i++) hi += freq_of(e[i], scale);
     *below = lo;
-    *total = lo + *own + hi;
+    return lo + hi;
 }
 
-int lz_freq_slice_of(const float *logits, uint32_t n_vocab, uint32_t token, float *e, lz_freq_slice *out)
+uint32_t lz_freq_find_ref(const float *e, uint32_t n, double scale, uint64_t target, uint64_t *low)
+{
+    uint64_t acc = 0;
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        const uint64_t f = freq_of(e[i], scale);
+        if (acc + f > target) {
+            *low = acc;
+            return i;
+        }
+        acc += f;
+    }
+    *low = acc;
+    return n - 1;
+}
+
+/* Passes 1 and 2 with the given kernels (sanitized logits take the scalar path). */
+static double freq_prepare(const lz_kernels *k, const float *logits, uint32_t n, float *e, float *max)
+{
+    int nonfinite;
+    const float m = k->freq_max(logits, n, &nonfinite);
+    *max = nonfinite ? freq_max(logits, n, &nonfinite) : m;
+    if (nonfinite || *max == -INFINITY) return freq_exp_sum(logits, n, *max, nonfinite, e);
+    return k->freq_exp_sum(logits, n, *max, e);
+}
+
+int lz_freq_slice_of(const lz_kernels *k, const float *logits, uint32_t n_vocab, uint32_t token, float *e,
+                     lz_freq_slice *out)
 {
     if (n_vocab == 0 || n_vocab > LZ_FREQ_MAX_VOCAB || token >= n_vocab) return LLAMAZIP_E_USAGE;
-    int nonfinite;
-    const float m = freq_max(logits, n_vocab, &nonfinite);
-    const double sum = freq_exp_sum(logits, n_vocab, m, nonfinite, e);
+    float m;
+    const double sum = freq_prepare(k, logits, n_vocab, e, &m);
     const double scale = (double)(LZ_FREQ_TARGET - n_vocab) / sum;
-    uint64_t below, total;
-    uint32_t own;
-    freq_slice_sums(e, n_vocab, token, scale, &below, &own, &total);
+    uint64_t below;
+    const uint64_t total = k->freq_total(e, n_vocab, scale, token, &below);
+    const uint32_t own = (uint32_t)freq_of(e[token], scale);
     if (total > LZ_RC_TOTAL_MAX) return LLAMAZIP_E_INTERNAL; /* impossible, see lz_freq_from_logits */
     out->low = (uint32_t)below;
     out->freq = own;
@@ -232,6 +262,24 @@ int lz_freq_slice_of(const float *logits, uint32_t n_vocab, uint32_t token, floa
         out->ideal_bits = log2_sum - (double)d * LOG2E;
     }
     out->coded_bits = lz_log((double)total) * LOG2E - lz_log((double)own) * LOG2E;
+    return 0;
+}
+
+int lz_freq_decode_logits(const lz_kernels *k, lz_rc_decoder *dec, const float *logits, uint32_t n_vocab, float *e,
+                          int32_t *token)
+{
+    if (n_vocab == 0 || n_vocab > LZ_FREQ_MAX_VOCAB) return LLAMAZIP_E_USAGE;
+    float m;
+    const double sum = freq_prepare(k, logits, n_vocab, e, &m);
+    const double scale = (double)(LZ_FREQ_TARGET - n_vocab) / sum;
+    uint64_t below;
+    const uint64_t total = k->freq_total(e, n_vocab, scale, 0, &below);
+    if (total > LZ_RC_TOTAL_MAX) return LLAMAZIP_E_INTERNAL;
+    const uint32_t target = lz_rc_dec_target(dec, (uint32_t)total);
+    uint64_t low;
+    const uint32_t tok = k->freq_find(e, n_vocab, scale, target, &low);
+    lz_rc_dec_update(dec, (uint32_t)low, (uint32_t)freq_of(e[tok], scale));
+    *token = (int32_t)tok;
     return 0;
 }
 

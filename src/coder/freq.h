@@ -64,11 +64,29 @@ typedef struct {
     double coded_bits;   /* as lz_freq_coded_bits */
 } lz_freq_slice;
 
+struct lz_kernels;
+
 /*! lz_freq_slice_of() : the slice of `token` (< n_vocab) under `n_vocab`
- *  logits; `e` is scratch for n_vocab floats. Rows are independent, so
- *  several can be computed at once on different threads.
+ *  logits, computed with the kernels `k` (quant/kernels.h; every level
+ *  gives the same integers); `e` is scratch for n_vocab floats. Rows are
+ *  independent, so several can be computed at once on different threads.
  *  @return 0, LLAMAZIP_E_USAGE (n_vocab 0 or too large, token out of range). */
-int lz_freq_slice_of(const float *logits, uint32_t n_vocab, uint32_t token, float *e, lz_freq_slice *out);
+int lz_freq_slice_of(const struct lz_kernels *k, const float *logits, uint32_t n_vocab, uint32_t token, float *e,
+                     lz_freq_slice *out);
+
+/*! lz_freq_decode_logits() : decode one token with the frequencies of
+ *  `n_vocab` logits, without building a table (the same token and decoder
+ *  state as lz_freq_from_logits + lz_freq_decode_token); `e` is scratch for
+ *  n_vocab floats. Problems show up in dec->corrupt.
+ *  @return 0 or LLAMAZIP_E_USAGE. */
+int lz_freq_decode_logits(const struct lz_kernels *k, lz_rc_decoder *dec, const float *logits, uint32_t n_vocab,
+                          float *e, int32_t *token);
+
+/* The scalar references of the kernel table's frequency entries. */
+float lz_freq_max_ref(const float *x, uint32_t n, int *nonfinite);
+double lz_freq_exp_sum_ref(const float *x, uint32_t n, float m, float *e);
+uint64_t lz_freq_total_ref(const float *e, uint32_t n, double scale, uint32_t upto, uint64_t *below);
+uint32_t lz_freq_find_ref(const float *e, uint32_t n, double scale, uint64_t target, uint64_t *low);
 
 /*! lz_freq_lookup() : the token whose slice [cum, cum + freq) holds
  *  `target`; a target >= total gives the last token. O(log n_vocab). */

@@ -79,6 +79,18 @@ typedef struct lz_kernels {
     /* for each g: wsum_f16(y[g], w[g], v, stride, n_rows, n) */
     void (*attn_wsum)(float *const *y, const float *const *w, int G, const uint16_t *v, size_t stride, uint32_t n_rows,
                       uint32_t n);
+    /* The passes of coder/freq.c (doc/coder.md) over finite logits:
+     * the largest logit and whether any logit is NaN or infinite; */
+    float (*freq_max)(const float *x, uint32_t n, int *nonfinite);
+    /* e[i] = exp(x[i] - m) (lz_expf, 0 below -87.33654) and their sum in
+     * double over 8 lanes (lane i % 8, index order; lanes added pairwise); */
+    double (*freq_exp_sum)(const float *x, uint32_t n, float m, float *e);
+    /* with f(i) = 1 + floor(e[i] * scale): the sum of f over [0, n) and,
+     * in *below, over [0, upto); */
+    uint64_t (*freq_total)(const float *e, uint32_t n, double scale, uint32_t upto, uint64_t *below);
+    /* the first i with (sum of f over [0, i]) > target, *low = the sum
+     * over [0, i); n - 1 (and its low) when there is none. */
+    uint32_t (*freq_find)(const float *e, uint32_t n, double scale, uint64_t target, uint64_t *low);
 } lz_kernels;
 
 /* The table of `isa`, lowered to the best level this CPU and build run

@@ -5,6 +5,7 @@
  */
 #include "../common/f16.h"
 #include "../common/lz_math.h"
+#include "../coder/freq.h"
 #include "kernels.h"
 #include "quant_internal.h"
 
@@ -81,4 +82,8 @@ void lz_kernels_fill_ref(lz_kernels *k)
     k->gated_act = lz_op_gated_act;
     k->attn_scores = lz_op_attn_scores_ref;
     k->attn_wsum = lz_op_attn_wsum_ref;
+    k->freq_max = lz_freq_max_ref;
+    k->freq_exp_sum = lz_freq_exp_sum_ref;
+    k->freq_total = lz_freq_total_ref;
+    k->freq_find = lz_freq_find_ref;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/f16.h"
+#include "coder/freq.h"
 #include "quant/kernels.h"
 #include "quant/quant_internal.h"
 
@@ -262,6 +263,108 @@ static void attn_wsum_avx2(float *const *y, const float *const *w, int G, const 
     for (; g < G; g++) wsum_f16_avx2(y[g], w[g], v, stride, n_rows, n);
 }
 
+/* ---------------------------------------------------------------- frequencies (coder/freq.c) */
+
+/* Lanes are the reference's lanes (i % 8), combined in its order. */
+static float freq_max_avx2(const float *x, uint32_t n, int *nonfinite)
+{
+    __m256 m = _mm256_set1_ps(-3.40282347e38f), bad = _mm256_setzero_ps();
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        m = _mm256_max_ps(v, m);   /* equal or NaN: keeps the lane, as "x > lane ? x : lane" */
+    }
+    float lane[8];
+    _mm256_storeu_ps(lane, m);
+    int b = _mm256_movemask_ps(bad) != 0;
+    for (; i < n; i++) {
+        b |= !(x[i] - x[i] == 0.0f);
+        lane[0] = x[i] > lane[0] ? x[i] : lane[0];
+    }
+    float r = lane[0];
+    for (int j = 1; j < 8; j++) r = lane[j] > r ? lane[j] : r;
+    if (b) return lz_freq_max_ref(x, n, nonfinite);
+    *nonfinite = 0;
+    return r;
+}
+
+static double freq_exp_sum_avx2(const float *x, uint32_t n, float m, float *e)
+{
+    const __m256 mv = _mm256_set1_ps(m);
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();   /* lanes 0..3, 4..7 */
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 ev = exp_nonpos_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+        _mm256_storeu_ps(e + i, ev);
+        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(ev)));
+        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(ev, 1)));
+    }
+    double lane[8];
+    _mm256_storeu_pd(lane, lo);
+    _mm256_storeu_pd(lane + 4, hi);
+    if (i < n) {   /* the tail, by the reference */
+        lz_freq_exp_sum_ref(x + i, n - i, m, e + i);
+        for (uint32_t j = 0; i + j < n; j++) lane[j] += (double)e[i + j];
+    }
+    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+/* 1 + floor(e * scale) for 4 e, as int64 (exact: floor < 2^32 < 2^52). */
+static inline __m256i freq_of4(__m128 e, __m256d scale)
+{
+    const __m256d magic = _mm256_set1_pd(4503599627370496.0);   /* 2^52 */
+    const __m256d y = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtps_pd(e), scale));
+    const __m256i bits = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(y, magic)), _mm256_castpd_si256(magic));
+    return _mm256_add_epi64(bits, _mm256_set1_epi64x(1));
+}
+
+static inline uint64_t hsum64(__m256i v)
+{
+    uint64_t t[4];
+    _mm256_storeu_si256((__m256i *)t, v);
+    return t[0] + t[1] + t[2] + t[3];
+}
+
+static uint64_t freq_sum_range(const float *e, uint32_t from, uint32_t to, __m256d scale)
+{
+    __m256i acc = _mm256_setzero_si256();
+    uint32_t i = from;
+    for (; i + 8 <= to; i += 8) {
+        const __m256 v = _mm256_loadu_ps(e + i);
+        acc = _mm256_add_epi64(acc, _mm256_add_epi64(freq_of4(_mm256_castps256_ps128(v), scale),
+                                                     freq_of4(_mm256_extractf128_ps(v, 1), scale)));
+    }
+    uint64_t s = hsum64(acc), dummy;
+    if (i < to) s += lz_freq_total_ref(e + i, to - i, _mm256_cvtsd_f64(scale), 0, &dummy);
+    return s;
+}
+
+static uint64_t freq_total_avx2(const float *e, uint32_t n, double scale, uint32_t upto, uint64_t *below)
+{
+    const __m256d sc = _mm256_set1_pd(scale);
+    *below = freq_sum_range(e, 0, upto, sc);
+    return *below + freq_sum_range(e, upto, n, sc);
+}
+
+static uint32_t freq_find_avx2(const float *e, uint32_t n, double scale, uint64_t target, uint64_t *low)
+{
+    const __m256d sc = _mm256_set1_pd(scale);
+    uint64_t acc = 0;
+    uint32_t i = 0;
+    for (; i + 8 < n; i += 8) {   /* whole chunks before the last element */
+        const __m256 v = _mm256_loadu_ps(e + i);
+        const uint64_t s = hsum64(_mm256_add_epi64(freq_of4(_mm256_castps256_ps128(v), sc),
+                                                   freq_of4(_mm256_extractf128_ps(v, 1), sc)));
+        if (acc + s > target) break;
+        acc += s;
+    }
+    uint64_t sub;
+    const uint32_t j = lz_freq_find_ref(e + i, n - i, scale, target - acc, &sub);
+    *low = acc + sub;
+    return i + j;
+}
+
 void lz_ops_fill_avx2(lz_kernels *k)
 {
     k->dot_f16 = dot_f16_avx2;
@@ -270,4 +373,8 @@ void lz_ops_fill_avx2(lz_kernels *k)
     k->gated_act = gated_act_avx2;
     k->attn_scores = attn_scores_avx2;
     k->attn_wsum = attn_wsum_avx2;
+    k->freq_max = freq_max_avx2;
+    k->freq_exp_sum = freq_exp_sum_avx2;
+    k->freq_total = freq_total_avx2;
+    k->freq_find = freq_find_avx2;
 }

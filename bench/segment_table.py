@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Archive size against the segment size (doc/format.md, "Segments").
+
+    bench/segment_table.py [--sizes 16K,32K,64K,128K] [--per-file BYTES] [--out doc/results/segments]
+
+Builds about 1 MiB of text from calgary/book1, book2, news, paper1 and
+dce/data.txt (the first --per-file bytes of each, whole paper1), compresses
+it with the default model once as one segment (--segment-size 0, the
+baseline) and once per segment size, and prints the table: archive bytes,
+their cost over the baseline, segments. Compression alone gives the sizes;
+the model's coding is bit-exact, so the sizes do not depend on the machine.
+Writes OUT.md and OUT.json.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
+SOURCES = ["calgary/book1", "calgary/book2", "calgary/news", "calgary/paper1", "dce/data.txt"]
+
+
+def parse_size(s):
+    s = s.strip().upper()
+    mult = {"K": 1 << 10, "M": 1 << 20}.get(s[-1:], 1)
+    return int(s[:-1] if s[-1:] in "KM" else s) * mult
+
+
+def sample(per_file):
+    parts = []
+    for name in SOURCES:
+        data = open(os.path.join(CORPUS, name), "rb").read()
+        parts.append(data if name.endswith("paper1") else data[:per_file])
+    return b"".join(parts)
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def compress(prog, model, data, seg):
+    t0 = time.monotonic()
+    r = subprocess.run([prog, model, "-q", "--segment-size", seg, "-c"], input=data, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, check=True)
+    return r.stdout, time.monotonic() - t0
+
+
+def segments(prog, archive):
+    with tempfile.NamedTemporaryFile(suffix=".llz") as f:
+        f.write(archive)
+        f.flush()
+        out = subprocess.run([prog, "-lv", f.name], stdout=subprocess.PIPE, check=True).stdout.decode()
+    return sum(1 for line in out.splitlines() if line.rstrip().endswith("tokens") and " model " in line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="16K,32K,64K,128K")
+    ap.add_argument("--per-file", type=int, default=240 * 1024)
+    ap.add_argument("--prog", default=os.path.join(ROOT, "build", "llama-zip"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "doc", "results", "segments"))
+    a = ap.parse_args()
+    data = sample(a.per_file)
+    print(f"sample: {len(data)} bytes from {', '.join(SOURCES)} (first {a.per_file} bytes of each; paper1 whole)")
+    rows = []
+    base, secs = compress(a.prog, a.model, data, "0")
+    print(f"one segment: {len(base)} bytes ({secs:.0f} s)", flush=True)
+    rows.append({"segment_size": 0, "bytes": len(base), "segments": segments(a.prog, base), "seconds": secs})
+    for s in a.sizes.split(","):
+        arc, secs = compress(a.prog, a.model, data, s)
+        rows.append({"segment_size": parse_size(s), "bytes": len(arc), "segments": segments(a.prog, arc),
+                     "seconds": secs})
+        print(f"{s}: {len(arc)} bytes, +{100.0 * (len(arc) - len(base)) / len(base):.2f} % ({secs:.0f} s)", flush=True)
+    lines = [f"# Archive size against the segment size",
+             "",
+             f"`bench/segment_table.py` on {len(data)} bytes of text (the first {a.per_file} bytes of "
+             "calgary/book1, book2, news and dce/data.txt, and all of calgary/paper1), default model "
+             f"(Gemma 3 270M Q4_K_M), n_ctx 32768, overlap 0; {cpu_model()}. Sizes do not depend on the machine.",
+             "",
+             "| segment size | archive bytes | cost over one segment | segments |",
+             "|---|---|---|---|"]
+    for r in rows:
+        cost = 100.0 * (r["bytes"] - rows[0]["bytes"]) / rows[0]["bytes"]
+        name = "one segment" if r["segment_size"] == 0 else f"{r['segment_size'] // 1024} KiB"
+        lines.append(f"| {name} | {r['bytes']} | {cost:+.2f} % | {r['segments']} |")
+    ok = [r for r in rows[1:] if (r["bytes"] - rows[0]["bytes"]) <= 0.01 * rows[0]["bytes"]]
+    pick = min(ok, key=lambda r: r["segment_size"]) if ok else None
+    lines += ["", (f"Smallest size within 1 %: **{pick['segment_size'] // 1024} KiB**." if pick else
+                   "No size tried is within 1 %.")]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    open(a.out + ".md", "w").write(text)
+    json.dump({"sample_bytes": len(data), "cpu": cpu_model(), "rows": rows,
+               "pick": pick["segment_size"] if pick else None}, open(a.out + ".json", "w"), indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
