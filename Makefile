@@ -253,12 +253,16 @@ $(BUILD)/bench/bench_engine: bench/bench_engine.c $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
 
-.PHONY: bench-engine
-bench-engine: $(BUILD)/bench/bench_engine model
-	$(BUILD)/bench/bench_engine models/gemma-3-270m-q4_k_m.gguf --threads $(BENCH_THREADS)
-	@if $(PYTHON) -c "import llama_cpp" 2>/dev/null; then \
-	  $(PYTHON) tools/bench_llamacpp.py models/gemma-3-270m-q4_k_m.gguf --threads $(BENCH_THREADS); \
-	else echo "llama_cpp not importable: llama.cpp figures skipped"; fi
+# bench-engine: ours beside llama.cpp (1 and 2 threads, batched, single steps,
+# long positions, share of the int8 peak) -> doc/results/engine.{md,json}
+.PHONY: bench-engine bench-segments
+bench-engine: $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_kernels model
+	@$(PYTHON) -c "import llama_cpp" 2>/dev/null || { echo "bench-engine needs llama-cpp-python (pip install llama-cpp-python==0.3.36)"; exit 1; }
+	BUILD=$(BUILD) $(PYTHON) bench/bench_engine.py
+
+# bench-segments: archive size against the segment size -> doc/results/segments.{md,json} (long)
+bench-segments: all model
+	$(PYTHON) bench/segment_table.py
 
 # ---------------------------------------------------------------- fuzzing: archive container
 #   make fuzz-archive   libFuzzer + ASan/UBSan over the container parser (lz_header_read and the

@@ -202,8 +202,9 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     const double rss = ru.ru_maxrss / 1024.0;
     if (json) {
-        printf("{\"engine\": \"llama-zip\", \"arch\": \"%s\", \"threads\": %d, \"isa\": \"%s\", \"batch\": %u", lz_model_arch_name(m),
-               threads, lz_isa_name(isa), batch);
+        printf("{\"engine\": \"llama-zip\", \"arch\": \"%s\", \"threads\": %d, \"isa\": \"%s\", \"batch\": %u, "
+               "\"macs_per_token\": %llu", lz_model_arch_name(m), threads, lz_isa_name(isa), batch,
+               (unsigned long long)lz_model_macs_per_token(m));
         if (n_tok > 0)
             printf(",\n \"batched\": {\"tokens\": %u, \"wall_s\": %.4f, \"cpu_s\": %.4f, \"tok_s\": %.2f},\n"
                    " \"steps\": {\"tokens\": %u, \"after\": %u, \"wall_s\": %.4f, \"cpu_s\": %.4f, \"ms_per_token\": %.3f}",

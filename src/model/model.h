@@ -34,6 +34,8 @@ void lz_model_free(lz_model *m);
 /* Every hyperparameter (arch.h); n_swa is 0 when no layer slides. */
 const lz_hparams *lz_model_get_hparams(const lz_model *m);
 const char *lz_model_arch_name(const lz_model *m);   /* "gemma3", ... */
+/* Multiply-adds of the matrix products of one token (attention excluded). */
+uint64_t lz_model_macs_per_token(const lz_model *m);
 
 /* ---------------------------------------------------------------- sequences */
 

@@ -389,3 +389,14 @@ void lz_model_free(lz_model *m)
 const lz_hparams *lz_model_get_hparams(const lz_model *m) { return &m->hp; }
 
 const char *lz_model_arch_name(const lz_model *m) { return m->arch->name; }
+
+uint64_t lz_model_macs_per_token(const lz_model *m)
+{
+    uint64_t macs = (uint64_t)m->output.n_in * m->output.n_out;
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) {
+        const lz_layer *ly = &m->layers[il];
+        const lz_mat *mats[7] = { &ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->gate, &ly->up, &ly->down };
+        for (int k = 0; k < 7; k++) macs += (uint64_t)mats[k]->n_in * mats[k]->n_out;
+    }
+    return macs;
+}
