@@ -13,6 +13,7 @@ import platform
 import re
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -48,6 +49,39 @@ def test_disable_extra_buffer_types_clears_the_field():
 def test_missing_field_fails_clearly():
     with pytest.raises(RuntimeError, match="no use_extra_bufts field"):
         R.disable_extra_buffer_types(ParamsWithoutField())
+
+
+def _fake_llama_cpp(monkeypatch, starts_from_defaults):
+    """Stand-in llama_cpp package whose Llama() builds its model parameters
+    the way llama-cpp-python 0.3.36 does (from llama_model_default_params())
+    or, like a hypothetical later version, some other way."""
+    lib = types.ModuleType("llama_cpp.llama_cpp")
+    lib.llama_model_default_params = lambda: ParamsWithField(use_extra_bufts=True)
+
+    class Llama:
+        def __init__(self, model_path, verbose=True, **kwargs):
+            self.model_params = (lib.llama_model_default_params() if starts_from_defaults
+                                 else ParamsWithField(use_extra_bufts=True))
+
+    pkg = types.ModuleType("llama_cpp")
+    pkg.__version__, pkg.Llama, pkg.llama_cpp = "fake", Llama, lib
+    monkeypatch.setitem(sys.modules, "llama_cpp", pkg)
+    monkeypatch.setitem(sys.modules, "llama_cpp.llama_cpp", lib)
+    return lib
+
+
+def test_load_llama_sets_the_field_on_the_params_llama_loads_with(monkeypatch):
+    lib = _fake_llama_cpp(monkeypatch, starts_from_defaults=True)
+    original = lib.llama_model_default_params
+    llm = R.load_llama("model.gguf", n_ctx=8)
+    assert llm.model_params.use_extra_bufts is False
+    assert lib.llama_model_default_params is original   # the library is left as it was
+
+
+def test_load_llama_fails_clearly_when_llama_builds_params_otherwise(monkeypatch):
+    _fake_llama_cpp(monkeypatch, starts_from_defaults=False)
+    with pytest.raises(RuntimeError, match="extra buffer types could not be turned off"):
+        R.load_llama("model.gguf")
 
 
 # ---------------------------------------------------------------- the field reaches llama.cpp
