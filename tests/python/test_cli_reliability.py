@@ -440,3 +440,27 @@ def test_model_errors_exit_2(tmp_path):
     failed(p, 2, "missing.gguf")
     (tmp_path / "bad.gguf").write_bytes(b"GGUF" + b"\0" * 20)
     failed(lz("-c", "x", model=str(tmp_path / "bad.gguf")), 2, "bad.gguf")
+
+
+def test_model_is_an_input(tmp_path):
+    """The model is an input too: -o naming it is refused, even with --force."""
+    model = tmp_path / "model.gguf"
+    shutil.copyfile(TINY, model)
+    before = model.read_bytes()
+    failed(lz("-c", "-o", str(model), "--force", "x", model=str(model)), 1, "input file")
+    assert model.read_bytes() == before
+
+
+def test_missing_model_before_reading_stdin(tmp_path):
+    """A missing model is reported before standard input is read (an open pipe would block)."""
+    proc = subprocess.Popen([PROG, str(tmp_path / "missing.gguf"), "-c"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        rc = proc.wait(timeout=10)  # standard input stays open: reading it would block
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("llama-zip read standard input before checking the model")
+    err = proc.stderr.read().decode()
+    proc.stdin.close()
+    assert rc == 2 and "missing.gguf" in err, (rc, err)
