@@ -11,6 +11,8 @@ static const char *const MODEL_PATHS[2] = {
 static const uint32_t N_CTX[4] = { 8, 17, 40, 128 };
 static const uint32_t OVERLAP_PERCENT[4] = { 0, 25, 50, 100 };
 static const uint32_t BATCH[4] = { 1, 3, 16, 64 };
+static const uint64_t SEGMENT[4] = { 64, 300, LLAMAZIP_SEGMENT_NONE, 0 };
+static const uint32_t STREAMS[4] = { 0, 1, 2, 5 };
 
 static llamazip_model *g_models[2];
 static llamazip_ctx *g_ctx[FUZZ_TINY_SELECTORS];
@@ -36,7 +38,9 @@ llamazip_ctx *fuzz_tiny_ctx(unsigned selector)
     p.n_ctx = N_CTX[(selector >> 1) & 3];
     p.window_overlap = 0;
     p.window_overlap_percent = OVERLAP_PERCENT[(selector >> 3) & 3];
+    p.segment_size = SEGMENT[(selector >> 3) & 3];
     p.n_batch = BATCH[(selector >> 5) & 3];
+    p.n_streams = STREAMS[(selector >> 5) & 3];
     p.n_threads = 1;
     char err[512];
     g_ctx[selector] = llamazip_ctx_create(model(selector & 1), &p, err, sizeof(err));
@@ -47,7 +51,13 @@ llamazip_ctx *fuzz_tiny_ctx(unsigned selector)
     return g_ctx[selector];
 }
 
+uint64_t fuzz_tiny_segment_bytes(unsigned selector)
+{
+    const uint64_t s = SEGMENT[(selector >> 3) & 3];
+    return s == LLAMAZIP_SEGMENT_NONE ? 0 : s ? s : 64 * 1024;
+}
+
 llamazip_ctx *fuzz_tiny_other_ctx(unsigned selector)
 {
-    return fuzz_tiny_ctx(selector ^ 0x62); /* same model and overlap; n_ctx and batch flipped */
+    return fuzz_tiny_ctx(selector ^ 0x62); /* same model, overlap and segment size; n_ctx, batch and streams flipped */
 }

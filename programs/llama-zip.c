@@ -142,15 +142,20 @@ static void print_error(const char *name, const char *msg)
 
 /* ---------------------------------------------------------------- model */
 
+static const char *model_path(const cli_options *o)
+{
+    const char *path = o->model_path ? o->model_path : llamazip_default_model_path();
+    if (!path)
+        fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
+                        "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
+    return path;
+}
+
 static int load_model(cli_state *st)
 {
     cli_options *o = st->opt;
-    const char *path = o->model_path ? o->model_path : llamazip_default_model_path();
-    if (!path) {
-        fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
-                        "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
-        return EXIT_DATA;
-    }
+    const char *path = model_path(o);
+    if (!path) return EXIT_DATA;
     if (o->n_gpu_layers_given && !o->quiet)
         fprintf(stderr, "llama-zip: note: --n-gpu-layers %d accepted but ignored: this build runs on the CPU\n",
                 o->n_gpu_layers);
@@ -466,7 +471,7 @@ static int plan_jobs(cli_state *st)
     const int compressing = o->mode == MODE_COMPRESS;
     int n = o->files ? o->n_inputs : 1;
     st->jobs = calloc((size_t)n, sizeof(cli_job));
-    st->input_ids = calloc((size_t)n, sizeof(fio_id));
+    st->input_ids = calloc((size_t)n + 1, sizeof(fio_id)); /* the inputs and the model */
     if (!st->jobs || !st->input_ids) return EXIT_DATA;
     st->n_jobs = n;
     const char *out = o->output && strcmp(o->output, "-") != 0 ? o->output : NULL;
@@ -511,6 +516,20 @@ static void check_inputs(cli_state *st)
             }
         }
     }
+}
+
+/* The model can be found and opened (without loading it), and it is an input no output may replace. */
+static int check_model(cli_state *st)
+{
+    const char *path = model_path(st->opt);
+    if (!path) return EXIT_DATA;
+    int e = fio_check_input(path, &st->input_ids[st->n_input_ids], NULL);
+    if (e) {
+        fprintf(stderr, "llama-zip: cannot load model: %s: %s\n", path, errno_text(e));
+        return EXIT_DATA;
+    }
+    st->n_input_ids++;
+    return 0;
 }
 
 static void check_outputs(cli_state *st)
@@ -563,7 +582,12 @@ static int run_jobs(cli_state *st)
         return worst;
     }
     check_inputs(st);
+    int model_rc = check_model(st);
     check_outputs(st);
+    if (model_rc) {
+        for (int i = 0; i < st->n_jobs; i++) worst = worse(worst, st->jobs[i].status);
+        return worse(worst, model_rc);
+    }
     worst = read_stdin_once(st);
     int pending = 0;
     for (int i = 0; i < st->n_jobs; i++) {

@@ -14,6 +14,12 @@
 int lz_codec_progress(progress_tracker *pt, uint64_t bytes_in_run, uint64_t coded_in_run)
 {
     llamazip_ctx *ctx = pt->ctx;
+    /* a model file rewritten under us: stop now rather than at the end (one fstat) */
+    int rc = gguf_check_unchanged(ctx->model->gguf, &ctx->err);
+    if (rc) {
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
+        return rc;
+    }
     if (!ctx->params.progress) return 0;
     llamazip_progress p;
     p.decompressing = pt->decompressing;

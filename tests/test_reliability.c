@@ -28,6 +28,7 @@
 
 static char *read_all(const char *path, size_t *len)
 {
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     char *buf = malloc(1 << 20);

@@ -66,15 +66,10 @@ def failed(p, status, *needles):
     return err
 
 
-def header_n_ctx(arc):
-    """n_ctx from an archive header (doc/format.md: a varint after 14 fixed bytes)."""
-    v = shift = 0
-    for c in arc[14:]:
-        v |= (c & 0x7F) << shift
-        shift += 7
-        if not c & 0x80:
-            return v
-    raise AssertionError("truncated header")
+def listed_settings(arc):
+    """The settings column of llama-zip --list for an archive."""
+    p = ok(subprocess.run([PROG, "--list"], input=arc, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60))
+    return p.stdout.decode().splitlines()[1]
 
 
 # ---------------------------------------------------------------- signals (defect 1)
@@ -340,10 +335,10 @@ def test_n_ctx_above_the_model_is_lowered():
     p = ok(lz("--n-ctx", "100000", "-c", data=TEXT[:300]))
     err = p.stderr.decode()
     assert "warning" in err and "128" in err, err
-    assert header_n_ctx(p.stdout) == 128
+    assert "n_ctx of the model" in listed_settings(p.stdout)  # 128
     assert ok(lz("-d", data=p.stdout)).stdout == TEXT[:300]
     p = ok(lz("--n-ctx", "64", "-c", data=TEXT[:300]))
-    assert header_n_ctx(p.stdout) == 64 and b"warning" not in p.stderr
+    assert "n_ctx 64," in listed_settings(p.stdout) and b"warning" not in p.stderr
 
 
 # ---------------------------------------------------------------- command line (issue 16)
@@ -440,3 +435,27 @@ def test_model_errors_exit_2(tmp_path):
     failed(p, 2, "missing.gguf")
     (tmp_path / "bad.gguf").write_bytes(b"GGUF" + b"\0" * 20)
     failed(lz("-c", "x", model=str(tmp_path / "bad.gguf")), 2, "bad.gguf")
+
+
+def test_model_is_an_input(tmp_path):
+    """The model is an input too: -o naming it is refused, even with --force."""
+    model = tmp_path / "model.gguf"
+    shutil.copyfile(TINY, model)
+    before = model.read_bytes()
+    failed(lz("-c", "-o", str(model), "--force", "x", model=str(model)), 1, "input file")
+    assert model.read_bytes() == before
+
+
+def test_missing_model_before_reading_stdin(tmp_path):
+    """A missing model is reported before standard input is read (an open pipe would block)."""
+    proc = subprocess.Popen([PROG, str(tmp_path / "missing.gguf"), "-c"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        rc = proc.wait(timeout=10)  # standard input stays open: reading it would block
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("llama-zip read standard input before checking the model")
+    err = proc.stderr.read().decode()
+    proc.stdin.close()
+    assert rc == 2 and "missing.gguf" in err, (rc, err)

@@ -8,11 +8,14 @@
  * The settings go through every combination of model (SentencePiece, BPE),
  * n_ctx (8, 17, 64, 128 = the models' context), overlap (0, 25 %, 50 %,
  * n_ctx - 2), batch (1, 7, 64) and threads (1, 2, 4), in blocks of N / 288
- * cases. Inputs rotate through the generators below. Each case: compress,
- * decompress with a context of other settings (n_ctx and overlap come from
- * the archive), compare; every tenth case also compresses with one thread
- * and batch 64 and requires the same archive bytes (determinism). A failing
- * case is written to stress-fail-CASE.bin with its settings on stderr.
+ * cases; within a block the cases rotate through the segment sizes (one
+ * segment, 64 and 300 bytes, the default 64 KiB) and the streams the
+ * decoder runs at once (all, 1, 3). Inputs rotate through the generators
+ * below. Each case: compress, decompress with a context of other settings
+ * (n_ctx and overlap come from the archive), compare; every tenth case also
+ * compresses with one thread and batch 64 and requires the same archive
+ * bytes (determinism). A failing case is written to stress-fail-CASE.bin
+ * with its settings on stderr.
  *
  * Uses the public API, plus the internal tokenizer to place inputs exactly
  * at window boundaries (n_ctx - 1, n_ctx, n_ctx + 1 tokens, and the same
@@ -33,6 +36,10 @@ static const char *const MODEL_PATHS[2] = { "tests/golden/models/tiny-spm.gguf",
 static const uint32_t N_CTX[4] = { 8, 17, 64, 128 };
 static const uint32_t BATCH[3] = { 1, 7, 64 };
 static const int THREADS[3] = { 1, 2, 4 };
+static const uint64_t SEGMENT[4] = { LLAMAZIP_SEGMENT_NONE, 64, 300, 0 };
+static const char *const SEGMENT_NAMES[4] = { "one segment", "segments of 64 B", "segments of 300 B",
+                                              "segments of 64 KiB" };
+static const uint32_t STREAMS[3] = { 0, 1, 3 };
 #define N_OVERLAP 4
 #define N_COMBOS (2 * 4 * N_OVERLAP * 3 * 3)
 
@@ -221,7 +228,8 @@ static int generate(buf *b, uint64_t i, const lz_tokenizer *t, uint32_t n_ctx, u
 
 /* ---------------------------------------------------------------- contexts */
 
-static llamazip_ctx *make_ctx(llamazip_model *m, uint32_t n_ctx, uint32_t overlap, uint32_t batch, int threads)
+static llamazip_ctx *make_ctx(llamazip_model *m, uint32_t n_ctx, uint32_t overlap, uint32_t batch, int threads,
+                              uint64_t segment, uint32_t streams)
 {
     llamazip_ctx_params p;
     llamazip_ctx_params_default(&p);
@@ -229,6 +237,8 @@ static llamazip_ctx *make_ctx(llamazip_model *m, uint32_t n_ctx, uint32_t overla
     p.window_overlap = overlap;
     p.n_batch = batch;
     p.n_threads = threads;
+    p.segment_size = segment;
+    p.n_streams = streams;
     char err[512];
     llamazip_ctx *c = llamazip_ctx_create(m, &p, err, sizeof(err));
     if (!c) { fprintf(stderr, "stress: %s\n", err); exit(2); }
@@ -286,7 +296,7 @@ int main(int argc, char **argv)
         gguf_close(f);
     }
 
-    uint64_t per_gen[N_GEN] = { 0 }, bytes_in = 0, bytes_out = 0, determinism_checks = 0, mismatches = 0;
+    uint64_t per_gen[N_GEN] = { 0 }, per_segment[4] = { 0 }, bytes_in = 0, bytes_out = 0, determinism_checks = 0, mismatches = 0;
     size_t longest = 0;
     buf in = { 0 };
     const double t0 = (double)clock() / CLOCKS_PER_SEC;
@@ -303,11 +313,20 @@ int main(int argc, char **argv)
         char settings[160];
         snprintf(settings, sizeof(settings), "%s, n_ctx %u, overlap %u, batch %u, threads %d",
                  mi ? "tiny-bpe" : "tiny-spm", n_ctx, overlap, batch, threads);
-        llamazip_ctx *enc = make_ctx(models[mi], n_ctx, overlap, batch, threads);
-        llamazip_ctx *dec = make_ctx(models[mi], N_CTX[(combo + 1) % 4], 0, BATCH[(combo + 1) % 3], 1);
-        llamazip_ctx *ref = make_ctx(models[mi], n_ctx, overlap, 64, 1);
+        llamazip_ctx *enc[4], *ref[4], *dec[3];
+        for (int s = 0; s < 4; s++) {
+            enc[s] = make_ctx(models[mi], n_ctx, overlap, batch, threads, SEGMENT[s], 0);
+            ref[s] = make_ctx(models[mi], n_ctx, overlap, 64, 1, SEGMENT[s], 0);
+        }
+        for (int k = 0; k < 3; k++)
+            dec[k] = make_ctx(models[mi], N_CTX[(combo + 1) % 4], 0, BATCH[(combo + 1) % 3], threads, 0, STREAMS[k]);
         const uint64_t end = n_cases * (uint64_t)(combo + 1) / N_COMBOS;
         for (; i < end; i++) {
+            const int si = (int)(i % 4), ki = (int)(i / 4 % 3);
+            per_segment[si]++;
+            char case_settings[256];
+            snprintf(case_settings, sizeof(case_settings), "%s, %s, decoded %u streams at once", settings,
+                     SEGMENT_NAMES[si], STREAMS[ki]);
             const int gen = generate(&in, i, toks[mi], n_ctx, overlap);
             per_gen[gen]++;
             bytes_in += in.n;
@@ -315,28 +334,31 @@ int main(int argc, char **argv)
             void *arc = NULL, *back = NULL, *arc2 = NULL;
             size_t arc_len = 0, back_len = 0, arc2_len = 0;
             const char *fail = NULL;
-            if (llamazip_compress(enc, in.p, in.n, &arc, &arc_len) != LLAMAZIP_OK) fail = llamazip_ctx_error(enc);
-            else if (llamazip_decompress(dec, arc, arc_len, &back, &back_len) != LLAMAZIP_OK)
-                fail = llamazip_ctx_error(dec);
+            if (llamazip_compress(enc[si], in.p, in.n, &arc, &arc_len) != LLAMAZIP_OK) fail = llamazip_ctx_error(enc[si]);
+            else if (llamazip_decompress(dec[ki], arc, arc_len, &back, &back_len) != LLAMAZIP_OK)
+                fail = llamazip_ctx_error(dec[ki]);
             else if (back_len != in.n || (in.n && memcmp(back, in.p, in.n) != 0)) fail = "decoded bytes differ";
             if (!fail && i % 10 == 0) {
                 determinism_checks++;
-                if (llamazip_compress(ref, in.p, in.n, &arc2, &arc2_len) != LLAMAZIP_OK) fail = llamazip_ctx_error(ref);
+                if (llamazip_compress(ref[si], in.p, in.n, &arc2, &arc2_len) != LLAMAZIP_OK)
+                    fail = llamazip_ctx_error(ref[si]);
                 else if (arc2_len != arc_len || memcmp(arc2, arc, arc_len) != 0)
                     fail = "archive differs with 1 thread, batch 64";
             }
             if (fail) {
                 mismatches++;
-                save_failure(i, &in, fail, settings);
+                save_failure(i, &in, fail, case_settings);
             }
             bytes_out += arc_len;
             llamazip_free_buffer(arc);
             llamazip_free_buffer(back);
             llamazip_free_buffer(arc2);
         }
-        llamazip_ctx_free(enc);
-        llamazip_ctx_free(dec);
-        llamazip_ctx_free(ref);
+        for (int s = 0; s < 4; s++) {
+            llamazip_ctx_free(enc[s]);
+            llamazip_ctx_free(ref[s]);
+        }
+        for (int k = 0; k < 3; k++) llamazip_ctx_free(dec[k]);
         if ((combo + 1) % 24 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &w1);
             fprintf(stderr, "  %llu / %llu round trips, %llu mismatches, %.0f s\n", (unsigned long long)i,
@@ -349,6 +371,7 @@ int main(int argc, char **argv)
     printf("stress: %llu round trips (seed %s), %d setting combinations, %llu determinism checks\n",
            (unsigned long long)i, argc > 2 ? argv[2] : "20250117", N_COMBOS, (unsigned long long)determinism_checks);
     for (int g = 0; g < N_GEN; g++) printf("  %-22s %8llu\n", GEN_NAMES[g], (unsigned long long)per_gen[g]);
+    for (int s = 0; s < 4; s++) printf("  %-22s %8llu\n", SEGMENT_NAMES[s], (unsigned long long)per_segment[s]);
     printf("input %llu bytes (longest %zu), archives %llu bytes; wall %.0f s, CPU %.0f s\n",
            (unsigned long long)bytes_in, longest, (unsigned long long)bytes_out, wall,
            (double)clock() / CLOCKS_PER_SEC - t0);
