@@ -605,13 +605,23 @@ static int run_jobs(cli_state *st)
 
 /* ---------------------------------------------------------------- interactive */
 
-/* A line is an archive when it is strict base64 that decodes to one (the
- * library checks the magic and the header); anything else, "hello"
- * included, is text to compress. Returns the decoded bytes, or NULL. */
+/* A line is an archive when it is strict base64 that decodes to whole
+ * archives, end to end (their headers and frames parse: the format-2
+ * magic is a single byte, so it alone proves little); anything else,
+ * "hello" included, is text to compress. Returns the decoded bytes, or NULL. */
 static uint8_t *decode_line(const char *line, size_t n, size_t *len)
 {
     uint8_t *arc = NULL;
     if (n == 0 || b64_decode(line, n, &arc, len, NULL, 0) != B64_OK) return NULL;
+    for (size_t pos = 0; pos < *len;) {
+        llamazip_archive_info info;
+        size_t used = 0;
+        if (llamazip_archive_list(arc + pos, *len - pos, &info, NULL, 0, &used, NULL, 0) != LLAMAZIP_OK) {
+            free(arc);
+            return NULL;
+        }
+        pos += used;
+    }
     return arc;
 }
 
