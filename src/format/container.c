@@ -142,7 +142,7 @@ int lz_frame_read(const uint8_t *p, size_t n, lz_frame *f, size_t *consumed, lz_
 
 int lz_archive_magic(const uint8_t *p, size_t n)
 {
-    if (n >= 1 && (p[0] & 0xF0) == LZ_V2_MARK) return 2;
+    if (n >= 1 && p[0] >= LZ_V2_MARK) return 2 + ((p[0] - LZ_V2_MARK) >> 4);   /* 0xA_: 2, 0xB_: 3, ... */
     if (n >= 4 && !memcmp(p, LZ_ARCHIVE_MAGIC, 4)) return 1;
     return 0;
 }
@@ -276,7 +276,10 @@ int lz_archive_parse(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
     switch (lz_archive_magic(p, n)) {
     case 1: rc = parse_v1(p, n, a, err); break;
     case 2: rc = parse_v2(p, n, a, err); break;
-    default: return lz_fail(err, LLAMAZIP_E_NOT_ARCHIVE, "not a llama-zip archive (bad magic bytes)");
+    case 0: return lz_fail(err, LLAMAZIP_E_NOT_ARCHIVE, "not a llama-zip archive (bad magic bytes)");
+    default:
+        return lz_fail(err, LLAMAZIP_E_VERSION, "unsupported archive version %d (this build reads versions 1 and 2)",
+                       lz_archive_magic(p, n));
     }
     if (rc) lz_archive_free(a);
     return rc;

@@ -173,7 +173,11 @@ def test_not_an_archive(tmp_path):
 
 def test_unknown_version(tmp_path, archive):
     arc = bytearray(archive)
-    arc[4] = 7
+    arc[0] = 0xF0 | (arc[0] & 0x0F)   # format 2's version nibble: 0xF would be version 7
+    expect_failure(bytes(arc), tmp_path, "unsupported archive version 7")
+    v1 = open(os.path.join(ROOT, "tests", "golden", "v1", "gemma-short.llz"), "rb").read()
+    arc = bytearray(v1)
+    arc[4] = 7   # format 1's version byte
     expect_failure(bytes(arc), tmp_path, "unsupported archive version 7")
 
 

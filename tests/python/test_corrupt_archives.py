@@ -58,19 +58,28 @@ def varint(buf, pos):
 
 
 def parse(arc):
-    """Header length and the (start, end, tag) span of every frame, END included."""
-    pos = 14
-    for _ in range(3):  # n_ctx, window overlap, original size
+    """Format 2: the header's length and the (start, end, tag) span of every frame.
+
+    The header is everything before the body: first byte, model tag or
+    fingerprint, settings when flag S is set, original size. The compact form
+    (flag G clear) has no frames: its body is one payload, given as a frame
+    with tag 1 so that frame mutations move it as a whole.
+    """
+    first = arc[0]
+    assert first >> 4 == 0xA, "expected a format-2 archive"
+    general, settings = first & 1, first & 2
+    pos = 1 + (8 if general else 2)
+    for _ in range(2 if settings else 0):  # n_ctx, window overlap
         _, pos = varint(arc, pos)
-    header_len = pos + 10
-    frames, pos = [], header_len
-    while True:
+    original, pos = varint(arc, pos)
+    header_len = pos
+    body_end = len(arc) - (8 if general else 4)
+    if not general:
+        return header_len, ([(pos, body_end, 1)] if original else [])
+    frames = []
+    while pos < body_end:
         start, tag = pos, arc[pos]
         pos += 1
-        if tag == 0:
-            frames.append((start, pos, tag))
-            assert pos == len(arc)
-            return header_len, frames
         raw, pos = varint(arc, pos)
         if tag == 1:
             _, pos = varint(arc, pos)  # token count
@@ -79,6 +88,8 @@ def parse(arc):
             size, pos = varint(arc, pos)
         pos += size
         frames.append((start, pos, tag))
+    assert pos == body_end
+    return header_len, frames
 
 
 # ---------------------------------------------------------------- mutations
@@ -116,25 +127,31 @@ def delete_bytes(rng, arc, layout):
 
 
 def append_bytes(rng, arc, layout):
-    tail = rng.choice((b"\x00", b"\x00\x00", bytes(rng.randrange(256) for _ in range(8)), arc))
+    # (a whole archive appended is a valid concatenation, tested in test_segments.py;
+    # one cut short is not)
+    tail = rng.choice((b"\x00", b"\x00\x00", bytes(rng.randrange(256) for _ in range(8)), arc[:-1]))
     return arc + tail, f"append {len(tail)}"
 
 
 def duplicate_frame(rng, arc, layout):
     _, frames = layout
+    if not frames:
+        return flip_bit(rng, arc, layout)
     s, e, tag = rng.choice(frames)
     return arc[:e] + arc[s:e] + arc[e:], f"duplicate frame tag {tag} [{s},{e})"
 
 
 def drop_frame(rng, arc, layout):
     _, frames = layout
+    if not frames:
+        return flip_bit(rng, arc, layout)
     s, e, tag = rng.choice(frames)
     return arc[:s] + arc[e:], f"drop frame tag {tag} [{s},{e})"
 
 
 def swap_frames(rng, arc, layout):
     _, frames = layout
-    data = [f for f in frames if f[2] != 0]
+    data = frames
     if len(data) < 2:
         return flip_bit(rng, arc, layout)
     (s1, e1, _), (s2, e2, _) = data[0], data[1]
@@ -142,7 +159,7 @@ def swap_frames(rng, arc, layout):
 
 
 def header_field(rng, arc, layout):
-    """Damage a header byte (version, flags, fingerprint, varints, checksum, check)."""
+    """Damage a header byte (version and flags, model tag or fingerprint, settings, size)."""
     header_len, _ = layout
     b = bytearray(arc)
     i = rng.randrange(header_len)
@@ -214,7 +231,7 @@ def test_mutated_archives():
     archives = {name: (data, compress(data)) for name, data in inputs().items()}
     layouts = {name: parse(arc) for name, (_, arc) in archives.items()}
     for name, (data, arc) in archives.items():
-        tags = "".join("EMRZ"[t] for _, _, t in layouts[name][1])
+        tags = "".join("?MRZ"[t] for _, _, t in layouts[name][1])
         print(f"{name}: {len(data)} bytes -> {len(arc)}-byte archive, frames {tags}")
     all_arcs = [arc for _, arc in archives.values()]
     tmpdir = tempfile.mkdtemp(prefix="lz_corrupt_")

@@ -258,7 +258,7 @@ def test_not_an_archive(lz):
 @needs_model
 def test_unknown_version(lz, archive):
     arc = bytearray(archive)
-    arc[4] = 7
+    arc[0] = 0xB0 | (arc[0] & 0x0F)   # format 2's version nibble: 0xB would be version 3
     e = expect_corrupt(lz, bytes(arc), {Status.VERSION})
     assert "version" in str(e)
 
@@ -279,9 +279,16 @@ def test_flipped_bits(lz, archive):
         arc = bytearray(archive)
         i = rng.randrange(len(arc))
         arc[i] ^= 1 << rng.randrange(8)
-        with pytest.raises((CorruptArchiveError, ModelMismatchError)) as ei:
-            lz.decompress(bytes(arc))
-        seen[ei.value.status.name] = seen.get(ei.value.status.name, 0) + 1
+        # a flip either is refused, or leaves an archive of the same data (a
+        # setting this short input never uses: the overlap of a window that
+        # never slides); the checksum stands behind the output either way
+        try:
+            out = lz.decompress(bytes(arc))
+        except (CorruptArchiveError, ModelMismatchError) as e:
+            seen[e.status.name] = seen.get(e.status.name, 0) + 1
+        else:
+            assert out == TEXT, f"byte {i}"
+            seen["same data"] = seen.get("same data", 0) + 1
     arc = bytearray(archive)
     arc[-3] ^= 0x20  # inside the coded payload
     expect_corrupt(lz, bytes(arc), {Status.CORRUPT, Status.CHECKSUM, Status.TRUNCATED})
