@@ -20,7 +20,9 @@
 
 #include "llamazip.h"
 #include "base64.h"
+#include "cpu_level.h"
 #include "fileio.h"
+#include "model_path.h"
 
 #define EXIT_USAGE 1
 #define EXIT_DATA 2
@@ -571,7 +573,8 @@ static int interactive(cli_state *st)
 static int load(cli_state *st)
 {
     cli_options *o = st->opt;
-    const char *path = o->model_path ? o->model_path : llamazip_default_model_path();
+    char default_path[4096];
+    const char *path = o->model_path ? o->model_path : lz_cli_default_model(default_path, sizeof(default_path));
     if (!path) {
         fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
                         "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
@@ -602,8 +605,8 @@ static int load(cli_state *st)
     cp.n_batch = (uint32_t)o->n_batch;
     cp.progress = on_progress;
     cp.progress_user = &st->progress;
-    st->ctx = llamazip_ctx_create(st->model, &cp, err, sizeof(err));
-    if (!st->ctx) {
+    cp.cpu_level = lz_cli_cpu_level();
+    if (llamazip_ctx_create(st->model, &cp, &st->ctx, err, sizeof(err)) != LLAMAZIP_OK) {
         fprintf(stderr, "llama-zip: %s\n", err);
         return EXIT_DATA;
     }
