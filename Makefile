@@ -273,6 +273,7 @@ check-install:
 # MODEL_DIR=DIR fetches it into DIR instead (for example $$HOME/.local/share/llama-zip/models,
 # one of the places the program and the Python package look: README.md).
 model:
+	@sh tools/deps.sh check model
 	@$(if $(MODEL_DIR),LLAMAZIP_MODEL_DIR="$(MODEL_DIR)") $(PYTHON) tools/fetch_model.py
 
 info: all model

