@@ -16,16 +16,25 @@ TEST_PKGS="libcmocka-dev libsimde-dev clang zstd git man-db python3-dev python3-
 PIP_PKGS="gguf numpy pytest"
 
 missing=""
-need_header() { # HEADER PACKAGE (needs the compiler: skipped without it)
-    command -v "${CC%% *}" >/dev/null 2>&1 || return 0
-    if ! printf '#include <%s>\n' "$1" | $CC -E -x c - >/dev/null 2>&1; then
-        missing="$missing $2"
+add_missing() { # PACKAGE: once in the list
+    case " $missing " in *" $1 "*) ;; *) missing="$missing $1" ;; esac
+}
+have_header() { # HEADER: asks the compiler, or looks in the usual places without one
+    if command -v "${CC%% *}" >/dev/null 2>&1; then
+        printf '#include <%s>\n' "$1" | $CC -E -x c - >/dev/null 2>&1
+    else
+        [ -f "/usr/include/$1" ] || [ -f "/usr/local/include/$1" ]
+    fi
+}
+need_header() { # HEADER PACKAGE
+    if ! have_header "$1"; then
+        add_missing "$2"
         echo "missing: <$1> (Debian package $2)" >&2
     fi
 }
 need_command() { # COMMAND PACKAGE
     if ! command -v "$1" >/dev/null 2>&1; then
-        missing="$missing $2"
+        add_missing "$2"
         echo "missing: the command '$1' (Debian package $2)" >&2
     fi
 }
@@ -51,7 +60,7 @@ check)
     model)
         need_command python3 python3
         if command -v python3 >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
-            missing="$missing python3-pip"
+            add_missing python3-pip
             echo "missing: pip for python3 (Debian package python3-pip)" >&2
         fi
         ;;
