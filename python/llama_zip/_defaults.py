@@ -24,7 +24,7 @@ CPU_LEVELS = {"scalar": 1, "avx2": 2, "avx512": 3, "neon": 4}
 def model_dirs(environ=None):
     """The directories searched for the default model, in order."""
     env = os.environ if environ is None else environ
-    dirs = [os.path.join(_HERE, "..", "..", "models")]
+    dirs = [os.path.normpath(os.path.join(_HERE, "..", "..", "models"))]
     home = env.get("HOME") or os.path.expanduser("~")
     xdg_home = env.get("XDG_DATA_HOME") or (os.path.join(home, ".local", "share") if home else "")
     if xdg_home:
