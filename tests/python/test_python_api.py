@@ -592,7 +592,7 @@ def test_sdist_carries_the_c_sources(tmp_path):
                              stdout=subprocess.PIPE, check=True).stdout.decode().split()
     if not tracked:
         pytest.skip("not a git checkout")
-    needed = [f for f in tracked if f == "Makefile" or f.endswith((".c", ".h"))]
+    needed = [f for f in tracked if f == "Makefile" or f.endswith((".c", ".h"))] + ["tools/deps.sh"]
     missing = [f for f in needed if f not in names]
     print(f"sdist: {len(names)} files, {len(needed)} sources needed, {len(missing)} missing")
     assert not missing, missing
