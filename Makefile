@@ -144,18 +144,16 @@ $(PROG): $(PROG_SRC) $(wildcard programs/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
 
-# One rule for every test, tool and benchmark program that calls internal functions.
-LINK_INTERNAL = @mkdir -p $(dir $@)
-LINK_INTERNAL_CMD = $(CC) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(LIB_INTERNAL)
+# One link command for every test, tool and benchmark program: they call
+# internal functions, so they link LIB_INTERNAL (a new one: a rule of three lines).
+LINK_INTERNAL = @mkdir -p $(dir $@) && echo "link $@" && \
+                $(CC) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(LIB_INTERNAL)
 $(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_INTERNAL) | $(DEPS_TEST_OK)
-	$(LINK_INTERNAL)
-	$(LINK_INTERNAL_CMD) -lcmocka $(LDLIBS)
+	$(LINK_INTERNAL) -lcmocka $(LDLIBS)
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB_INTERNAL)
-	$(LINK_INTERNAL)
-	$(LINK_INTERNAL_CMD) $(LDLIBS)
+	$(LINK_INTERNAL) $(LDLIBS)
 $(BUILD)/bench/%: bench/%.c $(LIB_INTERNAL)
-	$(LINK_INTERNAL)
-	$(LINK_INTERNAL_CMD) $(LDLIBS)
+	$(LINK_INTERNAL) $(LDLIBS)
 
 # ---------------------------------------------------------------- tests
 test: all model $(TEST_BINS)
