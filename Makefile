@@ -145,9 +145,8 @@ $(PROG): $(PROG_SRC) $(wildcard programs/*.h) $(LIB_A)
 	$(CC) $(CFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
 
 # One link command for every test, tool and benchmark program: they call
-# internal functions, so they link LIB_INTERNAL (a new one: a rule of three lines).
-LINK_INTERNAL = @mkdir -p $(dir $@) && echo "link $@" && \
-                $(CC) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(LIB_INTERNAL)
+# internal functions, so they link LIB_INTERNAL.
+LINK_INTERNAL = mkdir -p $(dir $@) && $(CC) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(LIB_INTERNAL)
 $(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_INTERNAL) | $(DEPS_TEST_OK)
 	$(LINK_INTERNAL) -lcmocka $(LDLIBS)
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB_INTERNAL)
