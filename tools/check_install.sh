@@ -10,12 +10,13 @@
 #   2. make uninstall leaves no file under PREFIX;
 #   3. make wheel (manylinux, auditwheel), installed into a fresh venv, round-trips.
 # With --chroot BASE (root; BASE a Debian made by debootstrap, made there if missing):
-#   A. a fresh copy of BASE gets the working tree (git ls-files) and ../shared/corpus;
-#      there, as a new user: apt-get install make, then `make deps`, the README's
-#      `make demo` and `make test`, then this script without --chroot (1-3 above);
+#   A. a fresh copy of BASE gets a git clone of this repository (its committed HEAD) and
+#      ../shared/corpus; there, as a new user: apt-get install make, then `make deps`,
+#      the README's `make demo`, then this script without --chroot (1-3 above);
 #   B. another fresh copy of BASE with python3-venv only (no compiler, no libzstd-dev,
 #      no libxxhash-dev) installs the wheel made in A into a venv and round-trips,
-#      ldd showing the libraries bundled in the wheel.
+#      ldd showing the libraries bundled in the wheel;
+#   C. back in A: the README's `make test` (last: the longest).
 # Exits non-zero at the first failure.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,8 +149,9 @@ check_chroot() {
     step "A. fresh Debian $(cat "$BASE/etc/debian_version") chroot (copy of $BASE): the README's commands"
     cp -a "$BASE" "$W/a"
     mount_into "$W/a"
-    mkdir -p "$W/a/root/llama-zip" "$W/a/root/shared"
-    git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$W/a/root/llama-zip"
+    mkdir -p "$W/a/root/shared"
+    git clone -q "$ROOT" "$W/a/root/llama-zip"
+    echo "git clone of $(git rev-parse --short HEAD) ($(git rev-parse --abbrev-ref HEAD)) into the chroot's /root/llama-zip"
     cp -a "$ROOT/../shared/corpus" "$W/a/root/shared/"
     echo "in the chroot: $(chroot "$W/a" sh -c 'command -v cc make python3 || true' | tr '\n' ' ')(none of cc, make, python3 before)"
     chroot "$W/a" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -164,16 +166,10 @@ check_chroot() {
         start=$(date +%s)
         make demo 2>&1 | tail -n 8
         echo "make demo: $(( $(date +%s) - start )) s (the model fetched from PyPI included)"
-        echo "== make test"
-        start=$(date +%s)
-        nice make test >/root/make-test.log 2>&1 || { tail -n 60 /root/make-test.log; exit 1; }
-        grep -E "PASSED|FAILED|passed|failed|^ok:" /root/make-test.log | tail -n 25
-        echo "make test: $(( $(date +%s) - start )) s"
         echo "== tools/check_install.sh in the chroot"
         sh tools/check_install.sh
     '
     WHL=$(ls "$W/a/root/llama-zip/build/wheelhouse/"llama_zip-*manylinux*.whl)
-    unmount_all
 
     step "B. another fresh chroot with python3-venv only: the wheel"
     cp -a "$BASE" "$W/b"
@@ -188,6 +184,16 @@ check_chroot() {
         done'
     chroot "$W/b" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
         sh /root/check_install.sh --wheel "/root/$(basename "$WHL")" /root/venv "/root/models/$MODEL_NAME"
+
+    step "C. back in the chroot of A: make test"
+    chroot "$W/a" env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        TERM=dumb sh -ec '
+        cd /root/llama-zip
+        start=$(date +%s)
+        nice make test >/root/make-test.log 2>&1 || { tail -n 60 /root/make-test.log; exit 1; }
+        grep -E "PASSED|FAILED|passed|failed|^ok:" /root/make-test.log | tail -n 25
+        echo "make test: $(( $(date +%s) - start )) s"
+    '
     unmount_all
     trap - EXIT INT TERM
     rm -rf "$W"
