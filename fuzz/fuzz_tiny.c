@@ -43,8 +43,7 @@ llamazip_ctx *fuzz_tiny_ctx(unsigned selector)
     p.n_streams = STREAMS[(selector >> 5) & 3];
     p.n_threads = 1;
     char err[512];
-    g_ctx[selector] = llamazip_ctx_create(model(selector & 1), &p, err, sizeof(err));
-    if (!g_ctx[selector]) {
+    if (llamazip_ctx_create(model(selector & 1), &p, &g_ctx[selector], err, sizeof(err)) != LLAMAZIP_OK) {
         fprintf(stderr, "fuzz: llamazip_ctx_create: %s\n", err);
         abort();
     }

@@ -48,25 +48,56 @@ extern "C" {
 LLAMAZIP_API unsigned llamazip_version_number(void);
 LLAMAZIP_API const char *llamazip_version_string(void);
 
-/* Status codes. Values are stable; new codes are only appended. */
+/* ABI version: changes whenever a public struct's layout, a function's
+ * signature or an enum value changes. A binding that mirrors the structs
+ * (the Python package's ctypes layer) compares llamazip_abi_version() and
+ * llamazip_struct_size() with its own copies before its first call. */
+#define LLAMAZIP_ABI_VERSION 1
+
 typedef enum {
-    LLAMAZIP_OK = 0,
-    LLAMAZIP_E_USAGE = 1,           /* invalid argument */
-    LLAMAZIP_E_NOMEM = 2,           /* allocation failed */
-    LLAMAZIP_E_IO = 3,              /* cannot open/read/map a file */
-    LLAMAZIP_E_GGUF = 4,            /* malformed GGUF file */
-    LLAMAZIP_E_UNSUPPORTED = 5,     /* architecture, tensor type or tokenizer not supported */
-    LLAMAZIP_E_NOT_ARCHIVE = 6,     /* input is not a llama-zip archive (bad magic) */
-    LLAMAZIP_E_VERSION = 7,         /* archive format version this build cannot read */
-    LLAMAZIP_E_CORRUPT = 8,         /* archive damaged */
-    LLAMAZIP_E_TRUNCATED = 9,       /* archive ends early */
-    LLAMAZIP_E_MODEL_MISMATCH = 10, /* archive was made with a different model */
-    LLAMAZIP_E_CHECKSUM = 11,       /* decoded data fails the stored checksum */
-    LLAMAZIP_E_CANCELLED = 12,      /* progress callback asked to stop */
-    LLAMAZIP_E_INTERNAL = 13        /* a bug: please report */
+    LLAMAZIP_STRUCT_MODEL_PARAMS = 1, /* llamazip_model_params */
+    LLAMAZIP_STRUCT_CTX_PARAMS = 2,   /* llamazip_ctx_params */
+    LLAMAZIP_STRUCT_PROGRESS = 3,     /* llamazip_progress */
+    LLAMAZIP_STRUCT_STATS = 4         /* llamazip_stats */
+} llamazip_struct_id;
+
+/*! llamazip_abi_version() : LLAMAZIP_ABI_VERSION of the library as built. */
+LLAMAZIP_API unsigned llamazip_abi_version(void);
+/*! llamazip_struct_size() : sizeof the public struct `which` (a llamazip_struct_id)
+ *  in the library as built; 0 for an unknown id. */
+LLAMAZIP_API size_t llamazip_struct_size(int which);
+
+/* Status codes: the one list, X(NAME, value, message, python_exception).
+ * It makes the llamazip_status enum below, the messages of
+ * llamazip_status_name() (src/common/error.c) and the Python package's Status
+ * enum and exception classes (python/llama_zip/_status.py, written by
+ * tools/gen_status.py; a test fails when they drift). Values are stable; new
+ * codes are only appended. The fourth column names the exception the Python
+ * package raises for the code (python/llama_zip/errors.py). */
+#define LLAMAZIP_STATUS_LIST(X)                                                       \
+    X(OK,             0,  "ok",                              LlamaZipError)          \
+    X(E_USAGE,        1,  "invalid argument",                UsageError)             \
+    X(E_NOMEM,        2,  "out of memory",                   OutOfMemoryError)       \
+    X(E_IO,           3,  "I/O error",                       LlamaZipError)          \
+    X(E_GGUF,         4,  "malformed GGUF file",             ModelError)             \
+    X(E_UNSUPPORTED,  5,  "unsupported model",               ModelError)             \
+    X(E_NOT_ARCHIVE,  6,  "not a llama-zip archive",         CorruptArchiveError)    \
+    X(E_VERSION,      7,  "unsupported archive version",     CorruptArchiveError)    \
+    X(E_CORRUPT,      8,  "corrupt archive",                 CorruptArchiveError)    \
+    X(E_TRUNCATED,    9,  "truncated archive",               CorruptArchiveError)    \
+    X(E_MODEL_MISMATCH, 10, "archive made with another model", ModelMismatchError)   \
+    X(E_CHECKSUM,     11, "checksum mismatch",               CorruptArchiveError)    \
+    X(E_CANCELLED,    12, "cancelled",                       CancelledError)         \
+    X(E_INTERNAL,     13, "internal error",                  LlamaZipError)
+
+typedef enum {
+#define LLAMAZIP_STATUS_ENUM_ITEM_(name, value, message, python_exception) LLAMAZIP_##name = value,
+    LLAMAZIP_STATUS_LIST(LLAMAZIP_STATUS_ENUM_ITEM_)
+#undef LLAMAZIP_STATUS_ENUM_ITEM_
 } llamazip_status;
 
-/*! llamazip_status_name() : short constant description of a status code. */
+/*! llamazip_status_name() : short constant description of a status code
+ *  ("unknown error" for a value not in the list). */
 LLAMAZIP_API const char *llamazip_status_name(int status);
 
 /* ---------------------------------------------------------------- model */
@@ -83,8 +114,11 @@ typedef struct {
 LLAMAZIP_API void llamazip_model_params_default(llamazip_model_params *p);
 
 /*! llamazip_model_load() :
- *  Map and validate a GGUF model. On success *out owns the model.
- *  On failure *out is NULL and `errbuf` (if not NULL) receives a message.
+ *  Map and validate the GGUF model at `path` (the library searches for no
+ *  default model and reads no environment variable: finding a model is the
+ *  caller's policy; the llama-zip program and the Python package have one).
+ *  On success *out owns the model. On failure *out is NULL and `errbuf`
+ *  (if not NULL) receives a message; a NULL path is LLAMAZIP_E_USAGE.
  *  @return LLAMAZIP_OK or an error code. */
 LLAMAZIP_API llamazip_status llamazip_model_load(const char *path, const llamazip_model_params *params,
                                                  llamazip_model **out, char *errbuf, size_t errbuf_size);
@@ -98,10 +132,6 @@ LLAMAZIP_API size_t llamazip_model_describe(const llamazip_model *model, char *b
 /*! llamazip_model_context_length() : the model's trained context length. */
 LLAMAZIP_API uint32_t llamazip_model_context_length(const llamazip_model *model);
 
-/*! llamazip_default_model_path() : the default model file if one is found
- *  ($LLAMAZIP_MODEL, then the installed/built-in locations), else NULL.
- *  The returned string is static. */
-LLAMAZIP_API const char *llamazip_default_model_path(void);
 
 /* ---------------------------------------------------------------- context */
 
@@ -121,6 +151,18 @@ typedef struct {
  * Return non-zero to cancel (the call then fails with LLAMAZIP_E_CANCELLED). */
 typedef int (*llamazip_progress_fn)(void *user, const llamazip_progress *progress);
 
+/* Kernel level for a context. Every level computes the same bits
+ * (doc/determinism.md), so this only changes speed; a lower level than the
+ * best is for comparisons and tests. A level this CPU or build lacks falls
+ * back to the next lower one (AVX-512 -> AVX2 -> scalar; NEON -> scalar). */
+typedef enum {
+    LLAMAZIP_CPU_AUTO = 0,   /* the best level the CPU and the build have */
+    LLAMAZIP_CPU_SCALAR = 1,
+    LLAMAZIP_CPU_AVX2 = 2,
+    LLAMAZIP_CPU_AVX512 = 3,
+    LLAMAZIP_CPU_NEON = 4
+} llamazip_cpu_level;
+
 typedef struct {
     uint32_t n_ctx;                 /* context window in tokens; 0 = the model's own */
     uint32_t window_overlap;        /* tokens kept when the window slides (see below) */
@@ -134,6 +176,7 @@ typedef struct {
     int n_threads;                  /* 0 = the model's setting */
     llamazip_progress_fn progress;  /* may be NULL */
     void *progress_user;
+    int cpu_level;                  /* a llamazip_cpu_level; 0 = LLAMAZIP_CPU_AUTO */
 } llamazip_ctx_params;
 
 /* segment_size value: no segments (the whole text in one, as format 1 did). */
@@ -142,9 +185,12 @@ typedef struct {
 LLAMAZIP_API void llamazip_ctx_params_default(llamazip_ctx_params *p);
 
 /*! llamazip_ctx_create() : allocate a context (KV cache sized from n_ctx).
- *  @return NULL on failure; then `errbuf` holds the reason. */
-LLAMAZIP_API llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ctx_params *params,
-                                               char *errbuf, size_t errbuf_size);
+ *  `params` may be NULL (the defaults). On success *out owns the context.
+ *  On failure *out is NULL and `errbuf` (if not NULL) receives a message.
+ *  @return LLAMAZIP_OK or an error code (LLAMAZIP_E_USAGE for an argument out
+ *  of range, LLAMAZIP_E_NOMEM when memory or threads cannot be had). */
+LLAMAZIP_API llamazip_status llamazip_ctx_create(const llamazip_model *model, const llamazip_ctx_params *params,
+                                                 llamazip_ctx **out, char *errbuf, size_t errbuf_size);
 LLAMAZIP_API void llamazip_ctx_free(llamazip_ctx *ctx);
 
 /*! llamazip_ctx_error() : message describing the last failure on this context ("" if none). */

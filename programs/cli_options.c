@@ -69,9 +69,9 @@ static void print_help(void)
         "  -V, --version              version\n"
         "\n"
         "'-' as an input or output is stdin or stdout. Short options combine: -qvt2.\n"
-        "Exit status: 0 success; 1 usage error (bad option, or a refusal the command\n"
-        "line can lift: the output exists, is an input, or is a terminal); 2 data,\n"
-        "model or I/O error (no model found included); 130/143 interrupted by\n"
+        "Exit status: 0 success; 1 usage error (bad option, no model given or found,\n"
+        "or a refusal the command line can lift: the output exists, is an input, or\n"
+        "is a terminal); 2 data, model or I/O error; 130/143 interrupted by\n"
         "SIGINT/SIGTERM. No partial output is left behind.\n"
         "Archives record the model fingerprint, n_ctx and overlap: decompression\n"
         "needs no flags.\n");

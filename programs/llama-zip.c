@@ -25,7 +25,9 @@
 #include "cli_list.h"
 #include "cli_options.h"
 #include "cli_signals.h"
+#include "cpu_level.h"
 #include "fileio.h"
+#include "model_path.h"
 
 /* ---------------------------------------------------------------- progress */
 
@@ -144,7 +146,8 @@ static void print_error(const char *name, const char *msg)
 
 static const char *model_path(const cli_options *o)
 {
-    const char *path = o->model_path ? o->model_path : llamazip_default_model_path();
+    static char default_path[4096];
+    const char *path = o->model_path ? o->model_path : lz_cli_default_model(default_path, sizeof(default_path));
     if (!path)
         fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
                         "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
@@ -155,7 +158,7 @@ static int load_model(cli_state *st)
 {
     cli_options *o = st->opt;
     const char *path = model_path(o);
-    if (!path) return EXIT_DATA;
+    if (!path) return EXIT_USAGE;
     if (o->n_gpu_layers_given && !o->quiet)
         fprintf(stderr, "llama-zip: note: --n-gpu-layers %d accepted but ignored: this build runs on the CPU\n",
                 o->n_gpu_layers);
@@ -201,9 +204,9 @@ static int create_context(cli_state *st)
     cp.n_streams = (uint32_t)o->n_streams;
     cp.progress = on_progress;
     cp.progress_user = &st->progress;
+    cp.cpu_level = lz_cli_cpu_level();
     char err[1024];
-    st->ctx = llamazip_ctx_create(st->model, &cp, err, sizeof(err));
-    if (!st->ctx) {
+    if (llamazip_ctx_create(st->model, &cp, &st->ctx, err, sizeof(err)) != LLAMAZIP_OK) {
         fprintf(stderr, "llama-zip: %s\n", err);
         return EXIT_DATA;
     }

@@ -25,30 +25,56 @@ int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx)
     return 0;
 }
 
-llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ctx_params *params,
-                                  char *errbuf, size_t errbuf_size)
+/* The kernel level for a public cpu_level (llamazip.h), lowered to what runs here. */
+static lz_isa isa_for_level(int level)
 {
-    if (errbuf && errbuf_size) errbuf[0] = '\0';
-    if (!model) {
-        if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "llamazip_ctx_create: model is NULL");
-        return NULL;
+    switch (level) {
+    case LLAMAZIP_CPU_SCALAR: return LZ_ISA_SCALAR;
+    case LLAMAZIP_CPU_AVX2: return lz_cpu_isa_capped(LZ_ISA_AVX2);
+    case LLAMAZIP_CPU_AVX512: return lz_cpu_isa_capped(LZ_ISA_AVX512);
+    case LLAMAZIP_CPU_NEON: return lz_cpu_isa_capped(LZ_ISA_NEON);
+    default: return lz_cpu_isa();
     }
-    llamazip_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx) {
-        if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "out of memory");
-        return NULL;
+}
+
+static llamazip_status create_failed(lz_err *err, char *errbuf, size_t errbuf_size)
+{
+    if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "%s", err->msg);
+    return (llamazip_status)err->code;
+}
+
+llamazip_status llamazip_ctx_create(const llamazip_model *model, const llamazip_ctx_params *params,
+                                    llamazip_ctx **out, char *errbuf, size_t errbuf_size)
+{
+    lz_err err;
+    lz_err_clear(&err);
+    if (errbuf && errbuf_size) errbuf[0] = '\0';
+    if (out) *out = NULL;
+    if (!model || !out) {
+        lz_fail(&err, LLAMAZIP_E_USAGE, "llamazip_ctx_create: model and out must not be NULL");
+        return create_failed(&err, errbuf, errbuf_size);
     }
     llamazip_ctx_params defaults;
     if (!params) {
         llamazip_ctx_params_default(&defaults);
         params = &defaults;
     }
+    if (params->cpu_level < LLAMAZIP_CPU_AUTO || params->cpu_level > LLAMAZIP_CPU_NEON) {
+        lz_fail(&err, LLAMAZIP_E_USAGE, "cpu_level %d out of range (0 .. %d)", params->cpu_level,
+                LLAMAZIP_CPU_NEON);
+        return create_failed(&err, errbuf, errbuf_size);
+    }
+    llamazip_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        lz_fail(&err, LLAMAZIP_E_NOMEM, "out of memory");
+        return create_failed(&err, errbuf, errbuf_size);
+    }
     ctx->model = model;
     ctx->params = *params;
     const lz_hparams *hp = lz_model_get_hparams(model->model);
     ctx->n_ctx = params->n_ctx ? params->n_ctx : hp->n_ctx_train;
     ctx->n_batch = params->n_batch ? params->n_batch : LZ_DEFAULT_BATCH;
-    ctx->isa = lz_cpu_isa();
+    ctx->isa = isa_for_level(params->cpu_level);
     int n_threads = params->n_threads ? params->n_threads : model->params.n_threads;
     if (n_threads <= 0) n_threads = lz_cpu_count();
     int rc = 0;
@@ -67,11 +93,13 @@ llamazip_ctx *llamazip_ctx_create(const llamazip_model *model, const llamazip_ct
     }
     if (!rc) rc = lz_ctx_ensure_n_ctx(ctx, ctx->n_ctx);
     if (rc) {
-        if (errbuf && errbuf_size) snprintf(errbuf, errbuf_size, "%s", ctx->err.msg);
+        err = ctx->err;
+        if (!err.code) err.code = rc;
         llamazip_ctx_free(ctx);
-        return NULL;
+        return create_failed(&err, errbuf, errbuf_size);
     }
-    return ctx;
+    *out = ctx;
+    return LLAMAZIP_OK;
 }
 
 void llamazip_ctx_free(llamazip_ctx *ctx)

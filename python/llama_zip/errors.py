@@ -6,26 +6,9 @@ code (a ``Status`` member). The subclasses also derive from the matching
 built-in exception where one fits, so ``except ValueError`` or
 ``except FileNotFoundError`` work as one would expect.
 """
-import enum
 import errno
 
-
-class Status(enum.IntEnum):
-    """Status codes of libllamazip (llamazip_status in llamazip.h)."""
-    OK = 0
-    USAGE = 1
-    NOMEM = 2
-    IO = 3
-    GGUF = 4
-    UNSUPPORTED = 5
-    NOT_ARCHIVE = 6
-    VERSION = 7
-    CORRUPT = 8
-    TRUNCATED = 9
-    MODEL_MISMATCH = 10
-    CHECKSUM = 11
-    CANCELLED = 12
-    INTERNAL = 13
+from ._status import EXCEPTION_NAMES, MESSAGES, Status  # generated from include/llamazip.h
 
 
 def _status(code):
@@ -89,26 +72,14 @@ class CancelledError(LlamaZipError):
     """The progress callback asked to stop, or the call was interrupted."""
 
 
-_BY_STATUS = {
-    Status.USAGE: UsageError,
-    Status.NOMEM: OutOfMemoryError,
-    Status.IO: LlamaZipError,
-    Status.GGUF: ModelError,
-    Status.UNSUPPORTED: ModelError,
-    Status.NOT_ARCHIVE: CorruptArchiveError,
-    Status.VERSION: CorruptArchiveError,
-    Status.CORRUPT: CorruptArchiveError,
-    Status.TRUNCATED: CorruptArchiveError,
-    Status.CHECKSUM: CorruptArchiveError,
-    Status.MODEL_MISMATCH: ModelMismatchError,
-    Status.CANCELLED: CancelledError,
-}
+# From the status list's exception column (tools/gen_status.py).
+_BY_STATUS = {status: globals()[name] for status, name in EXCEPTION_NAMES.items() if status != Status.OK}
 
 
 def error_for_status(status, message):
     """The exception for a failed compress/decompress/context call."""
     if not message:
-        message = f"libllamazip error {int(status)}"
+        message = MESSAGES.get(status, f"libllamazip error {int(status)}")
     return _BY_STATUS.get(status, LlamaZipError)(message, status)
 
 

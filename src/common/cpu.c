@@ -96,16 +96,10 @@ static lz_isa best_isa(void)
     return LZ_ISA_SCALAR;
 }
 
-lz_isa lz_cpu_isa(void)
+lz_isa lz_cpu_isa(void) { return best_isa(); }
+
+lz_isa lz_cpu_isa_capped(lz_isa want)
 {
-    lz_isa best = best_isa();
-    const char *env = getenv("LLAMAZIP_CPU");
-    if (!env || !*env) return best;
-    lz_isa want = best;
-    if (!strcmp(env, "scalar")) want = LZ_ISA_SCALAR;
-    else if (!strcmp(env, "avx2")) want = LZ_ISA_AVX2;
-    else if (!strcmp(env, "avx512")) want = LZ_ISA_AVX512;
-    else if (!strcmp(env, "neon")) want = LZ_ISA_NEON;
     if (want == LZ_ISA_AVX512 && !lz_cpu_isa_available(want)) want = LZ_ISA_AVX2;
     if (!lz_cpu_isa_available(want)) want = LZ_ISA_SCALAR;
     return want;

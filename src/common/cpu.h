@@ -3,9 +3,11 @@
  *
  * The level only selects *which* implementation computes a result; every
  * level produces bit-identical results (doc/determinism.md).
- * LLAMAZIP_CPU=scalar|avx2|avx512|neon caps the level (for tests and
- * benchmarks); asking for a level the CPU lacks falls back to the best
- * available level below it.
+ * A caller may ask for a lower level (for tests and comparisons: the
+ * public llamazip_ctx_params.cpu_level); asking for a level the CPU lacks
+ * falls back to the best available level below it. The library reads no
+ * environment variable: the llama-zip program maps $LLAMAZIP_CPU to
+ * cpu_level.
  */
 #ifndef LZ_CPU_H
 #define LZ_CPU_H
@@ -25,8 +27,12 @@ typedef struct {
 
 const lz_cpu_features *lz_cpu_get_features(void);
 
-/* Best level supported by both this CPU and this build, capped by $LLAMAZIP_CPU. */
+/* Best level supported by both this CPU and this build. */
 lz_isa lz_cpu_isa(void);
+
+/* `want`, or the best available level below it (AVX-512 -> AVX2 -> scalar,
+ * NEON -> scalar) when this CPU or build lacks it. */
+lz_isa lz_cpu_isa_capped(lz_isa want);
 
 /* Whether `isa` can run here (CPU and build). */
 int lz_cpu_isa_available(lz_isa isa);

@@ -60,20 +60,10 @@ void lz_free_aligned(void *p) { free(p); }
 const char *llamazip_status_name(int code)
 {
     switch (code) {
-    case LLAMAZIP_OK:               return "ok";
-    case LLAMAZIP_E_USAGE:          return "invalid argument";
-    case LLAMAZIP_E_NOMEM:          return "out of memory";
-    case LLAMAZIP_E_IO:             return "I/O error";
-    case LLAMAZIP_E_GGUF:           return "malformed GGUF file";
-    case LLAMAZIP_E_UNSUPPORTED:    return "unsupported model";
-    case LLAMAZIP_E_NOT_ARCHIVE:    return "not a llama-zip archive";
-    case LLAMAZIP_E_VERSION:        return "unsupported archive version";
-    case LLAMAZIP_E_CORRUPT:        return "corrupt archive";
-    case LLAMAZIP_E_TRUNCATED:      return "truncated archive";
-    case LLAMAZIP_E_MODEL_MISMATCH: return "archive made with another model";
-    case LLAMAZIP_E_CHECKSUM:       return "checksum mismatch";
-    case LLAMAZIP_E_CANCELLED:      return "cancelled";
-    case LLAMAZIP_E_INTERNAL:       return "internal error";
-    default:                        return "unknown error";
+#define LZ_STATUS_MESSAGE_CASE(name, value, message, python_exception) \
+    case LLAMAZIP_##name: return message;
+    LLAMAZIP_STATUS_LIST(LZ_STATUS_MESSAGE_CASE)
+#undef LZ_STATUS_MESSAGE_CASE
+    default: return "unknown error";
     }
 }

@@ -63,7 +63,8 @@ int lz_header_read(const uint8_t *p, size_t n, lz_archive_header *h, size_t *con
     h->version = p[4];
     if (h->version != LZ_ARCHIVE_V1)
         return lz_fail(err, LLAMAZIP_E_VERSION,
-                       "unsupported archive version %u (this build reads versions 1 and 2)", h->version);
+                       "unsupported archive version %u in an 'LZLM' header (only version 1 used that header)",
+                       h->version);
     if (n < 14) return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: header is incomplete");
     h->flags = p[5];
     h->model_fingerprint = lz_rd64(p + 6);

@@ -15,14 +15,9 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROG = os.path.join(ROOT, "build", "llama-zip")
-MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
-CORPUS = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
-TINY_DIR = os.path.join(ROOT, "build", "tiny")
+from conftest import CORPUS, MODEL, PROG, ROOT, TINY_DIR, needs_prog_and_model  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not (os.path.exists(PROG) and os.path.exists(MODEL)),
-                                reason="needs build/llama-zip and the default model (make all model)")
+pytestmark = needs_prog_and_model
 
 TEXT = (b"The quick brown fox jumps over the lazy dog. Compression with a language model "
         b"turns good predictions into few bits.\n")

@@ -23,12 +23,9 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROG = os.path.join(ROOT, "build", "llama-zip")
-MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
+from conftest import MODEL, PROG, ROOT, needs_prog_and_model  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not (os.path.exists(PROG) and os.path.exists(MODEL)),
-                                reason="needs build/llama-zip and the default model (make all model)")
+pytestmark = needs_prog_and_model
 
 TEXT = b"Robustness: bad input gets a clear error and loses nothing.\n"
 IS_ROOT = os.geteuid() == 0

@@ -18,12 +18,9 @@ import tempfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROG = os.path.join(ROOT, "build", "llama-zip")
-MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
+from conftest import MODEL, PROG, ROOT, needs_prog_and_model  # noqa: F401
 
-pytestmark = pytest.mark.skipif(not (os.path.exists(PROG) and os.path.exists(MODEL)),
-                                reason="needs build/llama-zip and the default model (make all model)")
+pytestmark = needs_prog_and_model
 
 N_MUTATIONS = 200
 TIMEOUT = 60  # seconds per run: a hang fails the test

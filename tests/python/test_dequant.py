@@ -17,10 +17,9 @@ gguf = pytest.importorskip("gguf")
 from gguf import GGMLQuantizationType as T  # noqa: E402
 from gguf.quants import dequantize, quantize  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("BUILD", "build")
-TOOL = os.path.join(ROOT, BUILD, "tools", "dequant_dump")
-MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
+from conftest import BUILD, MODEL, ROOT, TOOLS_DIR  # noqa: E402
+
+TOOL = os.path.join(TOOLS_DIR, "dequant_dump")
 
 # type -> (block elements, block bytes, byte offsets of its fp16 scale fields)
 BLOCKS = {
@@ -40,7 +39,7 @@ BLOCKS = {
 @pytest.fixture(scope="module", autouse=True)
 def tool():
     subprocess.run(["make", "--no-print-directory", "-s", f"BUILD={BUILD}",
-                    os.path.join(BUILD, "tools", "dequant_dump")], cwd=ROOT, check=True)
+                    os.path.join(BUILD, "tests", "tools", "dequant_dump")], cwd=ROOT, check=True)
     return TOOL
 
 

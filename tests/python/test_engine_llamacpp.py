@@ -40,16 +40,16 @@ import tempfile
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import conftest  # noqa: E402
+from conftest import CORPUS, ROOT, TOOLS_DIR  # noqa: E402
+
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import llamacpp_ref as R  # noqa: E402
 import oracle_llamacpp as O  # noqa: E402
 
-BUILD = os.environ.get("BUILD", "build")
-EVAL_DUMP = os.path.join(ROOT, BUILD, "tests", "tools", "eval_dump")
-TINY_DIR = os.environ.get("LZ_TINY_DIR", os.path.join(ROOT, "build", "tiny"))
-MODEL = os.environ.get("LLAMAZIP_MODEL", os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf"))
-CORPUS = os.environ.get("LLAMAZIP_CORPUS", os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
+EVAL_DUMP = os.path.join(TOOLS_DIR, "eval_dump")
+TINY_DIR = os.environ.get("LZ_TINY_DIR", conftest.TINY_DIR)
+MODEL = os.environ.get("LLAMAZIP_MODEL", conftest.MODEL)
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "engine")
 
 TEXTS = ("paper1", "progc")

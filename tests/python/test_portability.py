@@ -12,14 +12,12 @@ import subprocess
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROG = os.path.join(ROOT, "build", "llama-zip")
-MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
+from conftest import MODEL, PROG, ROOT, needs_prog_and_model  # noqa: F401
+
 ALT_BUILD = os.path.join(ROOT, "build", "portability-clang-O0")
 TEXT = b"Portable archives: any machine decodes them, bit for bit.\n"
 
-pytestmark = pytest.mark.skipif(not (os.path.exists(PROG) and os.path.exists(MODEL)),
-                                reason="needs build/llama-zip and the default model")
+pytestmark = needs_prog_and_model
 
 
 def run(prog, args, data, env=None):

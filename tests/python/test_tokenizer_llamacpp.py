@@ -25,17 +25,17 @@ import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from conftest import CORPUS, MODEL, ROOT, TOOLS_DIR  # noqa: E402
+
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import llamacpp_ref as R  # noqa: E402
 
-DUMP = os.path.join(ROOT, "build", "tests", "tools", "tokenize_dump")
-CORPUS = os.environ.get("LLAMAZIP_CORPUS", "/work/shared/corpus")
+DUMP = os.path.join(TOOLS_DIR, "tokenize_dump")
 TEXT_FILES = ["calgary/" + f for f in
               ("bib", "book1", "book2", "news", "paper1", "paper2", "progc", "progl", "progp", "trans")] + \
              ["dce/data.txt"]
 VOCABS = {
-    "gemma3 (default model)": os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf"),
+    "gemma3 (default model)": MODEL,
 }
 for name in ("llama-bpe", "qwen2", "gpt-2", "refact", "starcoder", "command-r", "mpt", "gpt-neox", "falcon",
              "llama-spm", "phi-3"):

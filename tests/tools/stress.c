@@ -240,8 +240,8 @@ static llamazip_ctx *make_ctx(llamazip_model *m, uint32_t n_ctx, uint32_t overla
     p.segment_size = segment;
     p.n_streams = streams;
     char err[512];
-    llamazip_ctx *c = llamazip_ctx_create(m, &p, err, sizeof(err));
-    if (!c) { fprintf(stderr, "stress: %s\n", err); exit(2); }
+    llamazip_ctx *c = NULL;
+    if (llamazip_ctx_create(m, &p, &c, err, sizeof(err)) != LLAMAZIP_OK) { fprintf(stderr, "stress: %s\n", err); exit(2); }
     return c;
 }
 
