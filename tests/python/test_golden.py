@@ -28,6 +28,7 @@ MODELS = {
     "tiny-bpe": os.path.join(GOLDEN, "models", "tiny-bpe.gguf"),
 }
 FRAME_NAMES = {0: "END", 1: "MODEL", 2: "RAW", 3: "ZSTD"}
+MODEL_CTX = {"default": 32768, "tiny-spm": 128, "tiny-bpe": 128}  # n_ctx when an archive records none
 
 pytestmark = pytest.mark.skipif(not os.path.exists(PROG), reason="needs build/llama-zip (make all)")
 
@@ -63,9 +64,8 @@ def read_varint(b, pos):
             return v, pos
 
 
-def parse_archive(b):
-    """(version, n_ctx, overlap, original size, [(frame name, raw size, tokens)]) of a version 1 layout."""
-    assert b[:4] == b"LZLM", "not an archive"
+def parse_v1(b):
+    """(version, n_ctx, overlap, original size, form, [(frame name, raw size, tokens)]) of a version-1 archive."""
     version = b[4]
     pos = 14
     n_ctx, pos = read_varint(b, pos)
@@ -89,7 +89,54 @@ def parse_archive(b):
         pos += payload
         frames.append((FRAME_NAMES[tag], raw, tokens))
     assert pos == len(b), "bytes after the END frame"
-    return version, n_ctx, overlap, size, frames
+    return version, n_ctx, overlap, size, "v1", frames
+
+
+def parse_v2(b, model_ctx):
+    """The same for a version-2 archive (doc/format.md): form "compact" or "general"; without
+    settings n_ctx is the model's (model_ctx) and the overlap 0; a compact archive's one MODEL
+    frame has no token count (None)."""
+    flags = b[0] & 0x0F
+    general, settings = flags & 1, flags & 2
+    assert not flags & 0x0C, "reserved flags set"
+    pos = 1 + (8 if general else 2)
+    n_ctx, overlap = model_ctx, 0
+    if settings:
+        n_ctx, pos = read_varint(b, pos)
+        overlap, pos = read_varint(b, pos)
+    size, pos = read_varint(b, pos)
+    end = len(b) - (8 if general else 4)
+    frames = []
+    if not general:
+        if size:
+            payload, pos = read_varint(b, pos)
+            pos += payload
+            frames.append(("MODEL", size, None))
+    else:
+        covered = 0
+        while covered < size:
+            tag = b[pos]
+            pos += 1
+            raw, pos = read_varint(b, pos)
+            tokens = 0
+            if tag == 1:
+                tokens, pos = read_varint(b, pos)
+            payload = raw
+            if tag != 2:
+                payload, pos = read_varint(b, pos)
+            pos += payload
+            covered += raw
+            frames.append((FRAME_NAMES[tag], raw, tokens))
+        assert covered == size, "frames pass the original size"
+    assert pos == end, "bytes between the body and the checksum"
+    return 2, n_ctx, overlap, size, "general" if general else "compact", frames
+
+
+def parse_archive(b, model_ctx):
+    if b[:4] == b"LZLM":
+        return parse_v1(b)
+    assert b[0] >> 4 == 0xA, "not an archive"
+    return parse_v2(b, model_ctx)
 
 
 def window_slides(n_tokens, n_ctx):
@@ -117,8 +164,11 @@ def test_manifests_cover_every_file():
         assert os.path.isfile(os.path.join(d, archive)), archive
         assert os.path.isfile(os.path.join(d, "originals", original)), original
         assert model in MODELS, model
-    kinds = {f for _, _, _, _, frames, _ in ENTRIES for f in frames.split(",")}
-    assert {"MODEL", "RAW", "ZSTD", "S"} <= kinds, kinds
+    for version in {e[0] for e in ENTRIES}:
+        kinds = {f for v, _, _, _, frames, _ in ENTRIES if v == version for f in frames.split(",")}
+        assert {"MODEL", "RAW", "ZSTD", "S"} <= kinds, (version, kinds)
+        if version >= 2:
+            assert "C" in kinds, "no compact-form archive"
 
 
 def test_tiny_models_unchanged():
@@ -145,18 +195,23 @@ def test_golden_archive(version, archive, original, model, frames, options):
     binary = base64.b64decode(arc, validate=True) if is_b64 else arc
 
     # the archive holds what the manifest says it covers
-    arc_version, n_ctx, _, size, got_frames = parse_archive(binary)
+    arc_version, n_ctx, _, size, form, got_frames = parse_archive(binary, MODEL_CTX[model])
     assert arc_version == version and size == len(orig)
-    want = [f for f in frames.split(",") if f not in ("-", "S")]
+    marks = frames.split(",")
+    want = [f for f in marks if f not in ("-", "S", "C")]
     assert [f[0] for f in got_frames] == want, got_frames
-    if "S" in frames.split(","):
-        assert any(name == "MODEL" and window_slides(tokens, n_ctx) for name, _, tokens in got_frames), \
-            (n_ctx, got_frames)
+    assert ("C" in marks) == (form == "compact"), (form, marks)
 
-    # it decodes to the original
-    p = run(model, ["-f", "base64" if is_b64 else "binary", "-d"], arc)
+    # it decodes to the original (-v: the summary counts the tokens decoded)
+    p = run(model, ["-f", "base64" if is_b64 else "binary", "-d", "-v"], arc)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
     assert p.stdout == orig, f"{archive}: decoded bytes differ from {original}"
+    if "S" in marks:
+        if form == "compact":  # no token count stored: the decoder's
+            m = re.search(r", (\d+) tokens,", p.stderr.decode())
+            got_frames = [("MODEL", size, int(m.group(1)))]
+        assert any(name == "MODEL" and window_slides(tokens, n_ctx) for name, _, tokens in got_frames), \
+            (n_ctx, got_frames)
 
     # the build of this version makes the same archive again
     if version == build_format_version():
@@ -164,5 +219,5 @@ def test_golden_archive(version, archive, original, model, frames, options):
         assert p.returncode == 0, p.stderr.decode(errors="replace")
         assert p.stdout == arc, (f"{archive}: compressing {original} with {options} no longer gives the golden "
                                  "archive: a change that alters archives needs a new format version")
-    print(f"v{version}/{archive}: {len(orig)} -> {len(arc)} bytes, n_ctx {n_ctx}, frames "
+    print(f"v{version}/{archive}: {len(orig)} -> {len(arc)} bytes, {form}, n_ctx {n_ctx}, frames "
           + " ".join(f"{n}({r} B{', %d tok' % t if t else ''})" for n, r, t in got_frames))
