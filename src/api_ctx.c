@@ -1,6 +1,6 @@
 /*
- * api_ctx.c - public context object: parameters, allocation of the
- * evaluation state, and the compress/decompress entry points.
+ * api_ctx.c - public context object: parameters, the thread pool and the
+ * logits buffer, and the compress/decompress entry points.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +14,6 @@ void llamazip_ctx_params_default(llamazip_ctx_params *p)
 {
     if (!p) return;
     memset(p, 0, sizeof(*p));
-}
-
-int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx)
-{
-    if (ctx->state && lz_eval_state_n_ctx(ctx->state) >= n_ctx) return 0;
-    lz_eval_state_free(ctx->state);
-    ctx->state = lz_eval_state_create(ctx->model->model, n_ctx, ctx->n_batch, &ctx->err);
-    if (!ctx->state) return ctx->err.code ? ctx->err.code : LLAMAZIP_E_NOMEM;
-    return 0;
 }
 
 /* The kernel level for a public cpu_level (llamazip.h), lowered to what runs here. */
@@ -91,7 +82,6 @@ llamazip_status llamazip_ctx_create(const llamazip_model *model, const llamazip_
         ctx->logits = lz_malloc_aligned(n * sizeof(float));
         if (!ctx->logits) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory for logits");
     }
-    if (!rc) rc = lz_ctx_ensure_n_ctx(ctx, ctx->n_ctx);
     if (rc) {
         err = ctx->err;
         if (!err.code) err.code = rc;
@@ -105,7 +95,6 @@ llamazip_status llamazip_ctx_create(const llamazip_model *model, const llamazip_
 void llamazip_ctx_free(llamazip_ctx *ctx)
 {
     if (!ctx) return;
-    lz_eval_state_free(ctx->state);
     lz_free_aligned(ctx->logits);
     lz_pool_free(ctx->pool);
     free(ctx);

@@ -31,7 +31,6 @@ struct llamazip_ctx {
     uint32_t n_batch;
     lz_isa isa;
     lz_pool *pool;
-    lz_eval_state *state;  /* KV cache for n_ctx positions */
     float *logits;         /* n_batch rows of n_vocab */
     lz_err err;
     llamazip_stats stats;
@@ -44,8 +43,5 @@ int lz_codec_decompress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf 
  * status that stops decoding). */
 int lz_codec_decompress_stream(llamazip_ctx *ctx, const uint8_t *src, size_t n,
                                int (*write)(void *user, const uint8_t *p, size_t n), void *user);
-
-/* (Re)allocate the evaluation state for at least n_ctx positions. */
-int lz_ctx_ensure_n_ctx(llamazip_ctx *ctx, uint32_t n_ctx);
 
 #endif /* LZ_API_INTERNAL_H */

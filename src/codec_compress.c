@@ -167,149 +167,27 @@ static int raw_or_zstd(llamazip_ctx *ctx, const uint8_t *p, size_t n, frame_list
     return 0;
 }
 
-/* ---------------------------------------------------------------- model coding */
-
-typedef struct {
-    lz_rc_encoder enc;
-    int32_t *window;       /* n_ctx tokens */
-    lz_freq_slice *slices; /* one per row of a batch */
-    float *e_scratch;      /* n_vocab floats per thread */
-} coder;
-
-static int coder_init(llamazip_ctx *ctx, coder *c)
+/* A text segment's frame: MODEL, or RAW/ZSTD where they are smaller (or
+ * where the vocabulary cannot express its bytes). */
+static int segment_frame(llamazip_ctx *ctx, lz_text_segment *seg, frame_list *fl)
 {
-    memset(c, 0, sizeof(*c));
-    lz_rc_enc_init(&c->enc);
-    c->window = malloc((size_t)ctx->n_ctx * sizeof(int32_t));
-    c->slices = malloc((size_t)ctx->n_batch * sizeof(*c->slices));
-    c->e_scratch = malloc((size_t)lz_pool_size(ctx->pool) * lz_codec_n_vocab(ctx) * sizeof(float));
-    if (!c->window || !c->slices || !c->e_scratch) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
-    return 0;
-}
-
-static void coder_free(coder *c)
-{
-    lz_rc_enc_free(&c->enc);
-    free(c->window);
-    free(c->slices);
-    free(c->e_scratch);
-}
-
-typedef struct {
-    const lz_kernels *kern;
-    const float *logits;
-    uint32_t n_vocab;
-    const int32_t *tokens;  /* the token each row predicts */
-    float *e_scratch;
-    lz_freq_slice *slices;
-    int failed;
-} slice_job;
-
-static void slice_task(void *arg, int task, int thread)
-{
-    slice_job *j = arg;
-    if (lz_freq_slice_of(j->kern, j->logits + (size_t)task * j->n_vocab, j->n_vocab, (uint32_t)j->tokens[task],
-                         j->e_scratch + (size_t)thread * j->n_vocab, &j->slices[task]))
-        j->failed = 1;   /* a token out of range: reported below */
-}
-
-/* Code rows r = 0..nb-1 of ctx->logits with tokens[r]: the frequencies of
- * the rows are independent and are computed on the pool; the range coder
- * then takes them in order. */
-static int code_rows(llamazip_ctx *ctx, coder *c, uint32_t nb, const int32_t *tokens)
-{
-    slice_job j = { lz_kernels_get(ctx->isa), ctx->logits, lz_codec_n_vocab(ctx), tokens, c->e_scratch, c->slices, 0 };
-    lz_pool_run(ctx->pool, (int)nb, slice_task, &j);
-    if (j.failed) return lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "token out of range");
-    for (uint32_t r = 0; r < nb; r++) {
-        const lz_freq_slice *sl = &c->slices[r];
-        ctx->stats.ideal_bits += sl->ideal_bits;
-        ctx->stats.coded_bits += sl->coded_bits;
-        ctx->stats.n_tokens++;
-        int rc = lz_rc_encode(&c->enc, sl->low, sl->freq, sl->total);
-        if (rc) return lz_fail(&ctx->err, rc, "out of memory");
-    }
-    return 0;
-}
-
-static int eval(llamazip_ctx *ctx, const int32_t *tokens, uint32_t n, uint32_t pos0, int last_only)
-{
-    return lz_model_eval(ctx->model->model, ctx->state, ctx->pool, ctx->isa, tokens, n, pos0, ctx->logits, last_only,
-                         &ctx->err);
-}
-
-/* Code tokens t[0..n) into c->enc following the window schedule, each
- * window evaluated in batches. */
-static int model_encode(llamazip_ctx *ctx, coder *c, const int32_t *t, uint64_t n, uint32_t overlap,
-                        progress_tracker *pt, uint64_t run_bytes)
-{
-    const uint32_t n_ctx = ctx->n_ctx;
-    uint64_t i = 0;
-    while (i < n) {
-        const uint32_t plen = lz_window_prefix(ctx, t, i, overlap, c->window);
-        const uint64_t room = n_ctx - plen, left = n - 1 - i;
-        const uint32_t m = (uint32_t)(room < left ? room : left);   /* tokens appended to the window */
-        memcpy(c->window + plen, t + i, (size_t)m * sizeof(int32_t));
-        /* the prefix except its last token: only the KV cache is needed */
-        int rc = plen > 1 ? eval(ctx, c->window, plen - 1, 0, 1) : 0;
-        if (rc) return rc;
-        /* positions plen-1 .. plen-1+m code t[i .. i+m] */
-        uint32_t pos = plen - 1;
-        const uint32_t end = plen + m; /* one past the last evaluated position */
-        while (pos < end) {
-            const uint32_t nb = end - pos < ctx->n_batch ? end - pos : ctx->n_batch;
-            if ((rc = eval(ctx, c->window + pos, nb, pos, 0))) return rc;
-            /* row r predicts t[i + pos + r - (plen - 1)] */
-            if ((rc = code_rows(ctx, c, nb, t + i + (pos - (plen - 1))))) return rc;
-            pos += nb;
-            if ((rc = lz_codec_progress(pt, run_bytes * (i + pos - (plen - 1)) / n, c->enc.size))) return rc;
-        }
-        i += (uint64_t)m + 1;
-    }
-    return 0;
-}
-
-/* One segment of text: a MODEL frame, or RAW/ZSTD where they are smaller
- * (or where the vocabulary cannot express its bytes). */
-static int compress_segment(llamazip_ctx *ctx, coder *c, const uint8_t *p, size_t n, uint32_t overlap, frame_list *fl,
-                            progress_tracker *pt)
-{
-    int32_t *tokens = NULL;
-    size_t n_tokens = 0;
-    lz_err terr;
-    lz_err_clear(&terr);
-    int rc = lz_tokenize(ctx->model->tokenizer, p, n, &tokens, &n_tokens, &terr);
-    if (rc == LLAMAZIP_E_UNSUPPORTED) return raw_or_zstd(ctx, p, n, fl, 0, NULL);
-    if (rc) return lz_fail(&ctx->err, rc, "%s", terr.msg);
-    lz_rc_enc_reset(&c->enc);
-    rc = n_tokens ? model_encode(ctx, c, tokens, n_tokens, overlap, pt, n) : 0;
-    if (!rc) rc = lz_rc_enc_finish(&c->enc, &ctx->err);
+    if (seg->unsupported) return raw_or_zstd(ctx, seg->p, seg->n, fl, 0, NULL);
     int use_model = 0;
     /* + a few bytes for the frame's header fields */
-    if (!rc) rc = raw_or_zstd(ctx, p, n, fl, c->enc.size + 8, &use_model);
-    if (!rc && use_model) {
-        /* the compact form ends on the token whose text reaches the size */
-        lz_detok_state ds;
-        lz_detok_begin(ctx->model->tokenizer, &ds);
-        int64_t last = 0;
-        for (size_t k = 0; k < n_tokens; k++) last = lz_detok_len(ctx->model->tokenizer, &ds, tokens[k]);
-        size_t size = 0;
-        uint8_t *payload = lz_rc_enc_detach(&c->enc, &size);
-        lz_frame f;
-        memset(&f, 0, sizeof(f));
-        f.tag = LZ_FRAME_MODEL;
-        f.raw_size = n;
-        f.n_tokens = n_tokens;
-        f.payload = payload;
-        f.payload_size = size;
-        if (frames_push(fl, &f, payload)) {
-            free(payload);
-            rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
-        }
-        fl->last_token_silent = last <= 0;
-    }
-    free(tokens);
-    return rc;
+    int rc = raw_or_zstd(ctx, seg->p, seg->n, fl, seg->payload_size + 8, &use_model);
+    if (rc || !use_model) return rc;
+    lz_frame f;
+    memset(&f, 0, sizeof(f));
+    f.tag = LZ_FRAME_MODEL;
+    f.raw_size = seg->n;
+    f.n_tokens = seg->n_tokens;
+    f.payload = seg->payload;
+    f.payload_size = seg->payload_size;
+    if (frames_push(fl, &f, seg->payload)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    seg->payload = NULL;   /* the frame list owns it */
+    /* the compact form ends on the token whose text reaches the size */
+    fl->last_token_silent = seg->last_token_silent;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- segments */
@@ -389,6 +267,88 @@ static uint64_t segment_size(const llamazip_ctx *ctx)
     return s == LLAMAZIP_SEGMENT_NONE ? 0 : s;
 }
 
+/* ---------------------------------------------------------------- pieces */
+
+/* The input in order: binary runs and the text runs' segments. */
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+    size_t seg;   /* index of its text segment, or NO_SEGMENT */
+} piece;
+
+#define NO_SEGMENT ((size_t)-1)
+
+typedef struct {
+    piece *pc;
+    size_t n, cap;
+    lz_text_segment *segs;
+    size_t n_segs, segs_cap;
+} piece_list;
+
+static int pieces_push(piece_list *l, const uint8_t *p, size_t n, int text)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 16;
+        piece *np = realloc(l->pc, nc * sizeof(*np));
+        if (!np) return LLAMAZIP_E_NOMEM;
+        l->pc = np;
+        l->cap = nc;
+    }
+    if (text && l->n_segs == l->segs_cap) {
+        size_t nc = l->segs_cap ? 2 * l->segs_cap : 16;
+        lz_text_segment *ns = realloc(l->segs, nc * sizeof(*ns));
+        if (!ns) return LLAMAZIP_E_NOMEM;
+        l->segs = ns;
+        l->segs_cap = nc;
+    }
+    piece *pc = &l->pc[l->n++];
+    pc->p = p;
+    pc->n = n;
+    pc->seg = NO_SEGMENT;
+    if (text) {
+        lz_text_segment *sg = &l->segs[l->n_segs];
+        memset(sg, 0, sizeof(*sg));
+        sg->p = p;
+        sg->n = n;
+        pc->seg = l->n_segs++;
+    }
+    return 0;
+}
+
+static void pieces_free(piece_list *l)
+{
+    for (size_t i = 0; i < l->n_segs; i++) free(l->segs[i].payload);
+    free(l->segs);
+    free(l->pc);
+}
+
+/* Cut the input into pieces: binary runs (and text runs too short for
+ * the model) whole, text runs into segments. */
+static int cut_pieces(llamazip_ctx *ctx, const uint8_t *src, size_t n, piece_list *l)
+{
+    memset(l, 0, sizeof(*l));
+    run *runs = NULL;
+    size_t n_runs = 0;
+    if (split_runs(src, n, &runs, &n_runs)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+    const uint64_t seg = segment_size(ctx);
+    int rc = 0;
+    for (size_t r = 0; !rc && r < n_runs; r++) {
+        const uint8_t *p = src + runs[r].start;
+        const size_t len = runs[r].len;
+        if (!runs[r].text || len < MIN_TEXT_RUN) {
+            if (pieces_push(l, p, len, 0)) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+            continue;
+        }
+        cut_list cuts;
+        if ((rc = segment_ends(ctx, p, len, seg, &cuts))) break;
+        for (size_t k = 0, start = 0; !rc && k < cuts.n; start = cuts.at[k++])
+            if (pieces_push(l, p + start, cuts.at[k] - start, 1)) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+        free(cuts.at);
+    }
+    free(runs);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- entry */
 
 int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *out)
@@ -402,31 +362,21 @@ int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *o
     a.original_size = n;
     a.checksum = XXH64(src, n, 0);
 
-    run *runs = NULL;
-    size_t n_runs = 0;
-    if (split_runs(src, n, &runs, &n_runs)) return lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     frame_list fl;
     memset(&fl, 0, sizeof(fl));
-    coder c;
-    int rc = coder_init(ctx, &c);
-    const uint64_t seg = segment_size(ctx);
+    piece_list pl;
+    int rc = cut_pieces(ctx, src, n, &pl);
     progress_tracker pt = { ctx, lz_now_seconds(), n, 0, 0, 0 };
-    for (size_t r = 0; !rc && r < n_runs; r++) {
-        const uint8_t *p = src + runs[r].start;
-        const size_t len = runs[r].len;
-        if (!runs[r].text || len < MIN_TEXT_RUN) {
-            rc = raw_or_zstd(ctx, p, len, &fl, 0, NULL);
-            pt.bytes_base += len;
-            continue;
-        }
-        cut_list cuts;
-        if ((rc = segment_ends(ctx, p, len, seg, &cuts))) break;
-        for (size_t k = 0, start = 0; !rc && k < cuts.n; start = cuts.at[k++]) {
-            rc = compress_segment(ctx, &c, p + start, cuts.at[k] - start, a.window_overlap, &fl, &pt);
-            pt.bytes_base += cuts.at[k] - start;
-            if (!rc) rc = lz_codec_progress(&pt, 0, 0);
-        }
-        free(cuts.at);
+    if (!rc) rc = lz_encode_segments(ctx, pl.segs, pl.n_segs, a.window_overlap, &pt);
+    /* the frames in input order */
+    for (size_t i = 0; !rc && i < pl.n; i++) {
+        const piece *pc = &pl.pc[i];
+        rc = pc->seg == NO_SEGMENT ? raw_or_zstd(ctx, pc->p, pc->n, &fl, 0, NULL)
+                                   : segment_frame(ctx, &pl.segs[pc->seg], &fl);
+    }
+    if (!rc) {
+        pt.bytes_base = n;
+        rc = lz_codec_progress(&pt, 0, 0);
     }
     if (!rc) {
         /* one MODEL frame (or nothing): the compact form */
@@ -436,8 +386,7 @@ int lz_codec_compress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf *o
         a.n_frames = fl.n;
         if (lz_archive_write_v2(out, &a)) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
     }
-    coder_free(&c);
     frames_free(&fl);
-    free(runs);
+    pieces_free(&pl);
     return rc;
 }

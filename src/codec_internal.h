@@ -3,6 +3,7 @@
  *   codec.c          helpers: progress, the window schedule, sizes
  *   codec_compress.c input -> runs -> segments -> frames -> archive (format 2)
  *   codec_decompress.c archives (format 1 and 2, concatenated) -> frames in order -> output
+ *   codec_encode.c   the text segments of an input coded many at a time
  *   codec_streams.c  the MODEL frames of an archive decoded many at a time
  */
 #ifndef LZ_CODEC_INTERNAL_H
@@ -81,5 +82,26 @@ int lz_decode_segments(llamazip_ctx *ctx, const lz_frame *frames, const size_t *
 /* Streams the decoder would use for n segments of the given settings. */
 uint32_t lz_decode_streams(const llamazip_ctx *ctx, size_t n_segments, const lz_frame *frames, const size_t *idx,
                            lz_coding_settings set);
+
+/* ---------------------------------------------------------------- text segments */
+
+/* A segment of text to code with the model (codec_encode.c). */
+typedef struct {
+    const uint8_t *p;        /* its bytes */
+    size_t n;
+    int unsupported;         /* bytes the vocabulary cannot express: stored as RAW or ZSTD */
+    uint64_t n_tokens;
+    int last_token_silent;   /* its last token adds no byte */
+    uint8_t *payload;        /* the model-coded bytes (malloc'd; the caller frees) */
+    size_t payload_size;
+} lz_text_segment;
+
+/*
+ * Code the segments segs[0..n) with the model, each from a fresh context
+ * with the window schedule of doc/format.md, several at once in shared
+ * batches of up to ctx->n_batch tokens. Fills each segment's payload (or
+ * sets `unsupported`). Errors are recorded in ctx->err.
+ */
+int lz_encode_segments(llamazip_ctx *ctx, lz_text_segment *segs, size_t n, uint32_t overlap, progress_tracker *pt);
 
 #endif /* LZ_CODEC_INTERNAL_H */

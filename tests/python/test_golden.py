@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROG = os.path.join(ROOT, "build", "llama-zip")
+PROG = os.path.join(ROOT, os.environ.get("BUILD", "build"), "llama-zip")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 DEFAULT_MODEL = os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf")
 MODELS = {

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROG = os.path.join(ROOT, "build", "llama-zip")
+PROG = os.path.join(ROOT, os.environ.get("BUILD", "build"), "llama-zip")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 SPM = os.path.join(GOLDEN, "models", "tiny-spm.gguf")
 BPE = os.path.join(GOLDEN, "models", "tiny-bpe.gguf")
@@ -87,6 +87,22 @@ def test_archives_do_not_depend_on_threads_or_batch():
     ref = run(SPM, "--segment-size", "500", "-c", data=data).stdout
     for opts in (["-t", "1"], ["-t", "3", "--batch", "7"], ["-t", "2", "--batch", "1"]):
         assert run(SPM, *opts, "--segment-size", "500", "-c", data=data).stdout == ref, opts
+
+
+@pytest.mark.parametrize("model", [SPM, BPE], ids=["spm", "bpe"])
+@pytest.mark.parametrize("settings", [[], ["--n-ctx", "24", "-w", "5"]], ids=["one-window", "windows-slide"])
+def test_short_segments_share_batches(model, settings):
+    """Compression packs short segments into shared batches (codec_encode.c);
+    the archive is the one that coding them one at a time gives (--batch 1:
+    a batch never holds two segments), for batches that cut windows anywhere."""
+    data = LONG[:1200]
+    for seg in ("1", "16", "64", "200"):
+        ref = run(model, *settings, "--batch", "1", "--segment-size", seg, "-c", data=data).stdout
+        for batch in ("5", "64", "512"):
+            for threads in ("1", "2"):
+                got = run(model, *settings, "--batch", batch, "-t", threads, "--segment-size", seg, "-c", data=data).stdout
+                assert got == ref, (seg, batch, threads)
+        assert run(model, "-d", data=ref).stdout == data, seg
 
 
 @pytest.mark.parametrize("model", [SPM, BPE], ids=["spm", "bpe"])
