@@ -314,6 +314,7 @@ reference-noise: all model eval-dump
 #   make fuzz-gguf   libFuzzer + ASan/UBSan over a seed corpus for FUZZ_SECONDS (default 60).
 # Without clang the standalone driver (fuzz/standalone_driver.c) replays the corpus instead.
 # Replay a crash file: build/fuzz/fuzz_gguf CRASH_FILE (or the driver: build/fuzz/fuzz_gguf_replay FILE...).
+# libFuzzer writes crash-, leak-, timeout- and slow-unit- files into $(FUZZ_DIR), not the checkout.
 FUZZ_DIR     ?= $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
@@ -330,7 +331,7 @@ fuzz-gguf:
 	    EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" $(FUZZ_DIR)/lib/libllamazip-internal.a && \
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_gguf \
 	    fuzz/fuzz_gguf.c $(FUZZ_DIR)/lib/libllamazip-internal.a $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	  $(FUZZ_DIR)/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
 	    $(FUZZ_DIR)/corpus-gguf $(FUZZ_CORPUS)/gguf; \
 	else \
 	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
@@ -404,7 +405,7 @@ fuzz-archive:
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_archive \
 	    $(FUZZ_ARCHIVE_SRC) $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_archive -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 \
+	  $(FUZZ_DIR)/fuzz_archive -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
 	    $(FUZZ_DIR)/corpus-archive $(FUZZ_CORPUS)/archive; \
 	else \
 	  echo "$(FUZZ_CC) not found: replaying the seed corpus with the standalone driver"; \
@@ -455,7 +456,7 @@ fuzz-coder:
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_coder \
 	    fuzz/fuzz_coder.c src/coder/rangecoder.c src/coder/freq.c src/common/lz_math.c src/common/error.c $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_coder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-coder \
+	  $(FUZZ_DIR)/fuzz_coder -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus-coder \
 	    $(FUZZ_CORPUS)/coder; \
 	else echo "$(FUZZ_CC) not found: fuzz-coder needs clang (libFuzzer)"; fi
 FUZZ_TARGETS += fuzz-coder
@@ -499,7 +500,7 @@ $(FUZZ_PIPELINE): fuzz-%:
 	  $(MAKE) --no-print-directory fuzz-lib && \
 	  $(FUZZ_CC) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer $(FUZZ_SAN) -o $(FUZZ_DIR)/fuzz_$* \
 	    fuzz/fuzz_$*.c $(FUZZ_EXTRA_$*) $(FUZZ_LIB) $(LDLIBS) && \
-	  $(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) -print_final_stats=1 \
+	  $(FUZZ_DIR)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$*) -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ \
 	    $(FUZZ_DIR)/corpus-$* $(FUZZ_CORPUS)/$*; \
 	else echo "$(FUZZ_CC) not found: replaying the committed corpus instead"; \
 	  $(MAKE) --no-print-directory $(FUZZ_REPLAY_DIR)/fuzz_$* && $(FUZZ_REPLAY_DIR)/fuzz_$* $(FUZZ_CORPUS)/$*; fi

@@ -86,6 +86,12 @@ install)
     $SUDO apt-get update -q
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends $BUILD_PKGS $TEST_PKGS
+    # clang's runtime libraries (libFuzzer, ASan, UBSan) are only a recommendation of the clang
+    # package, so --no-install-recommends leaves make fuzz unable to link: add the one for this clang.
+    clang_major=$(clang -dumpversion 2>/dev/null | cut -d. -f1) || clang_major=""
+    if [ -n "$clang_major" ] && apt-cache show "libclang-rt-$clang_major-dev" >/dev/null 2>&1; then
+        $SUDO apt-get install -y -q --no-install-recommends "libclang-rt-$clang_major-dev"
+    fi
     # Debian's python3 is externally managed (PEP 668): without a venv, pip needs the override.
     # shellcheck disable=SC2086
     python3 -m pip install -q --disable-pip-version-check $PIP_PKGS 2>/dev/null || \

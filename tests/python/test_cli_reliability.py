@@ -4,6 +4,8 @@
 - SIGINT/SIGTERM stop any operation within a second (decompression with
   small windows included), remove the temporary file, exit 130/143;
 - an output that is the same file as standard input is refused;
+- a model whose RoPE base, RMS-norm epsilon or BOS id was edited is
+  "another model" (fingerprint version 2), a renamed one is not;
 - every check that can fail without the model (output exists, directory
   missing or not writable, binary data to a terminal, unreadable input, name
   too long) is made before the model is loaded: the model is a FIFO here, so
@@ -28,6 +30,7 @@ import re
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import tempfile
 import time
@@ -144,6 +147,55 @@ def test_output_is_standard_input(tmp_path):
         p = lz("-d", "-o", str(arc), "--force", stdin=f)
     failed(p, 1, "input file")
     assert arc.read_bytes() == before
+
+
+# ---------------------------------------------------------------- metadata in the fingerprint (defect 3)
+
+
+def edited_model(tmp_path, key, fmt, value):
+    """A copy of the tiny model with one scalar metadata value replaced (same size, same weights)."""
+    data = bytearray(open(TINY, "rb").read())
+    k = key.encode()
+    at = data.find(struct.pack("<Q", len(k)) + k)
+    assert at > 0 and data.find(struct.pack("<Q", len(k)) + k, at + 1) < 0, key
+    at += 8 + len(k) + 4  # past the key and its value type
+    old = struct.unpack_from(fmt, data, at)[0]
+    assert old != value, (key, old)
+    struct.pack_into(fmt, data, at, value)
+    path = tmp_path / (key.replace(".", "_") + ".gguf")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("key,fmt,value", [
+    ("llama.rope.freq_base", "<f", 20000.0),
+    ("llama.attention.layer_norm_rms_epsilon", "<f", 1e-6),
+    ("tokenizer.ggml.bos_token_id", "<I", 3),
+], ids=["rope_freq_base", "rms_norm_epsilon", "bos_id"])
+def test_metadata_that_changes_predictions_is_another_model(tmp_path, key, fmt, value):
+    """Before fingerprint version 2 these models had the original's fingerprint: decoding failed late as a corrupt
+    archive or a checksum mismatch (or, for a setting that did not change this text's predictions, succeeded)."""
+    arc = ok(lz("-c", data=TEXT[:400])).stdout
+    other = edited_model(tmp_path, key, fmt, value)
+    failed(lz("-d", model=str(other), data=arc), 2, "another model")
+    failed(lz("--test", model=str(other), data=arc), 2, "another model")
+    # and the edited model is a working model of its own
+    arc2 = ok(lz("-c", model=str(other), data=TEXT[:400])).stdout
+    assert ok(lz("-d", model=str(other), data=arc2)).stdout == TEXT[:400]
+    failed(lz("-d", data=arc2), 2, "another model")
+
+
+def test_descriptive_metadata_is_not_another_model(tmp_path):
+    """A renamed model (general.name, same length) keeps the fingerprint: its archives decode either way."""
+    data = open(TINY, "rb").read()
+    k = b"general.name"
+    at = data.find(struct.pack("<Q", len(k)) + k) + 8 + len(k) + 4
+    n = struct.unpack_from("<Q", data, at)[0]
+    renamed = tmp_path / "renamed.gguf"
+    renamed.write_bytes(data[:at + 8] + b"R" * n + data[at + 8 + n:])
+    arc = ok(lz("-c", data=TEXT[:400])).stdout
+    assert ok(lz("-d", model=str(renamed), data=arc)).stdout == TEXT[:400]
+    assert ok(lz("-c", model=str(renamed), data=TEXT[:400])).stdout == arc
 
 
 # ---------------------------------------------------------------- checks before any model work (defect 4, issue 16)
