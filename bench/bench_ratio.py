@@ -108,10 +108,12 @@ def run_llamazip(argv, data):
 
 def bench_llamazip(prog, model, data, extra):
     out, ct, ccpu, tokens = run_llamazip([prog, "-m", model, "-q", "-v"] + extra + ["-c"], data)
-    back, dt, dcpu, _ = run_llamazip([prog, "-m", model, "-q", "-v", "-d"], out)
+    back, dt, dcpu, d_tokens = run_llamazip([prog, "-m", model, "-q", "-v", "-d"], out)
     if back != data:
         raise RuntimeError(f"llama-zip round trip failed ({model})")
-    return len(out), ct, dt, {"tokens": tokens, "c_cpu": ccpu, "d_cpu": dcpu}
+    # d_tokens: tokens the decoder ran the model on (0 when every frame is zstd or raw:
+    # the compressor keeps those when the model-coded frame would be larger)
+    return len(out), ct, dt, {"tokens": tokens, "d_tokens": d_tokens, "c_cpu": ccpu, "d_cpu": dcpu}
 
 
 def main():
@@ -147,7 +149,7 @@ def main():
                 c, d = PEERS[name]
                 size, ct, dt = bench_pipe(c, d, data, args.runs)
             row[name] = dict({"size": size, "ratio": len(data) / size, "c_s": ct, "d_s": dt}, **extra)
-            toks = f"  {extra['tokens']} tokens, c {extra['tokens'] / ct:.1f} d {extra['tokens'] / dt:.1f} tok/s" \
+            toks = f"  {extra['tokens']} tokens, c {extra['tokens'] / ct:.1f} d {extra['d_tokens'] / dt:.1f} tok/s" \
                 if extra else ""
             print(f"{rel:16s} {name:24s} {size:9d} B  ratio {len(data) / size:6.3f}  "
                   f"c {len(data) / ct / 1024:9.1f} KiB/s  d {len(data) / dt / 1024:9.1f} KiB/s{toks}", flush=True)
@@ -167,8 +169,10 @@ def model_speed_lines(results, models, scope):
         for t, name in models.items():
             r = row[t]
             kib = row["bytes"] / 1024
+            d_tokens = r.get("d_tokens", r["tokens"])
+            d_rate = f"{d_tokens / r['d_s']:.1f}" if d_tokens else "- (no model frame)"
             lines.append(f"| {os.path.basename(rel)} | {name} | {r['tokens']} | {r['tokens'] / r['c_s']:.1f} | "
-                         f"{r['tokens'] / r['d_s']:.1f} | {kib / r['c_s']:.2f} | {kib / r['d_s']:.2f} | "
+                         f"{d_rate} | {kib / r['c_s']:.2f} | {kib / r['d_s']:.2f} | "
                          f"{r['c_cpu']:.1f} | {r['d_cpu']:.1f} |")
             for k in ("c_s", "d_s", "c_cpu", "d_cpu", "tokens"):
                 tot[t][k] += r[k]
