@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void scores_group(const float *cons
  * permutation puts the sixteen scores back in row order.
  */
 #define BLOCK_ROWS 16
-#define BLOCK_MAX_N 256
+#define BLOCK_MAX_N 128   /* head sizes the block path takes (8 KiB of converted rows on the stack) */
 
 static inline __m512 halve8(__m512 a, __m512 b)
 {
@@ -132,7 +132,7 @@ static void attn_scores_avx512(const float *const *q, int G, const uint16_t *k, 
         lz_op_attn_scores_ref(q, G, k, stride, n_rows, n, scale, scores, scores_stride);
         return;
     }
-    if (n <= 128 && n_rows >= BLOCK_ROWS) {
+    if (n <= BLOCK_MAX_N && n_rows >= BLOCK_ROWS) {
         const uint32_t done = n_rows / BLOCK_ROWS * BLOCK_ROWS;
         scores_blocks(q, G, k, stride, n_rows / BLOCK_ROWS, n, scale, scores, scores_stride);
         k += (size_t)done * stride;
