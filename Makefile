@@ -3,7 +3,8 @@
 #   make deps       install the Debian packages the build and the tests need (apt-get)
 #   make test       the default test suite (C tests + Python tests)
 #   make asan       build and test with AddressSanitizer + UBSan
-#   make model      fetch the default model (Gemma 3 270M Q4_K_M) into models/ (or MODEL_DIR=...)
+#   make model      fetch the default model (Gemma 3 270M Q4_K_M) into models/ (or MODEL_DIR=...);
+#                   MODEL=smollm2-135m fetches that one (tools/fetch_model.py --list: the names)
 #   make demo       build, fetch the model, compress and decompress a sample
 #   make install    program, libraries, header, pkg-config file, man page, bash completion
 #                   under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall removes them
@@ -82,7 +83,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
 
 # Every target that names no file, in one list.
 .PHONY: all lib deps check-deps test test-c test-py test-bins test-symbols test-avx512-emu asan \
-        model install-model demo info clean install uninstall wheel check-install \
+        model model-smollm2 install-model demo info clean install uninstall wheel check-install \
         tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
@@ -156,7 +157,9 @@ $(BUILD)/bench/%: bench/%.c $(LIB_INTERNAL)
 	$(LINK_INTERNAL) $(LDLIBS)
 
 # ---------------------------------------------------------------- tests
-test: all model $(TEST_BINS)
+# The tests use both real models (SmolLM2-135M, 94 MiB: its llama.cpp
+# fixtures, its round trip, archives decoded with the other model).
+test: all model model-smollm2 $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-symbols
 	@if [ "$(ARCH)" = x86_64 ] && [ -f /usr/include/simde/x86/avx512.h ]; then \
@@ -270,9 +273,12 @@ check-install:
 # ---------------------------------------------------------------- model
 # MODEL_DIR=DIR fetches it into DIR instead (for example $$HOME/.local/share/llama-zip/models,
 # one of the places the program and the Python package look: README.md).
+# MODEL=NAME fetches a named model instead of the default (tools/fetch_model.py --list).
 model:
 	@sh tools/deps.sh check model
-	@$(if $(MODEL_DIR),LLAMAZIP_MODEL_DIR="$(MODEL_DIR)") $(PYTHON) tools/fetch_model.py
+	@$(if $(MODEL_DIR),LLAMAZIP_MODEL_DIR="$(MODEL_DIR)") $(PYTHON) tools/fetch_model.py $(MODEL)
+model-smollm2:
+	@$(MAKE) --no-print-directory model MODEL=smollm2-135m
 
 info: all model
 	$(PROG) --info
@@ -302,9 +308,12 @@ demo: all model
 check-corpus: all model
 	$(PYTHON) bench/check_corpus.py $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))
 
-bench-ratio: all model
+# MODELS="gemma-3-270m smollm2-135m" (or MODEL=NAME) benchmarks those models in one run.
+BENCH_MODELS = $(or $(MODELS),$(MODEL),gemma-3-270m)
+bench-ratio: all
+	@for m in $(BENCH_MODELS); do $(MAKE) --no-print-directory model MODEL=$$m || exit 1; done
 	@$(PYTHON) -c "import matplotlib" 2>/dev/null || $(PYTHON) -m pip install -q matplotlib
-	$(PYTHON) bench/bench_ratio.py $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))
+	$(PYTHON) bench/bench_ratio.py --prog $(PROG) --models $(BENCH_MODELS) $(if $(MAX_BYTES),--max-bytes $(MAX_BYTES))
 
 # llama.cpp's agreement with itself across its settings, beside ours (needs llama-cpp-python).
 reference-noise: all model eval-dump

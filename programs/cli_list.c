@@ -11,6 +11,7 @@
 #include "llamazip.h"
 #include "cli_list.h"
 #include "fileio.h"
+#include "model_names.h"
 
 #define MAX_FRAMES_SHOWN 1000000
 
@@ -34,9 +35,12 @@ static void settings(char *buf, size_t n, const llamazip_archive_info *a)
     else snprintf(buf, n, "n_ctx of the model, overlap 0");
 }
 
+/* The model's name when its fingerprint is a known model's (model_names.h), else the fingerprint or tag. */
 static void model_id(char *buf, size_t n, const llamazip_archive_info *a)
 {
-    if (a->model_id_bits == 16) snprintf(buf, n, "tag %04llx", (unsigned long long)a->model_id);
+    const lz_known_model *k = lz_known_model_by_id(a->version, a->model_id, a->model_id_bits);
+    if (k) snprintf(buf, n, "%s", k->name);
+    else if (a->model_id_bits == 16) snprintf(buf, n, "tag %04llx", (unsigned long long)a->model_id);
     else snprintf(buf, n, "%016llx", (unsigned long long)a->model_id);
 }
 
@@ -85,6 +89,12 @@ static int list_one(const char *name, const uint8_t *p, size_t n, int verbose, t
             human(o, sizeof(o), f->original_size);
             ratio(r, sizeof(r), f->original_size, f->stored_size);
             const char *kind = f->kind == 'M' ? "model" : f->kind == 'R' ? "raw" : "zstd";
+            if (i == 0) {
+                const lz_known_model *k = lz_known_model_by_id(a.version, a.model_id, a.model_id_bits);
+                printf("      model %s %0*llx%s%s\n", a.model_id_bits == 16 ? "tag" : "fingerprint",
+                       a.model_id_bits == 16 ? 4 : 16, (unsigned long long)a.model_id, k ? ": " : "",
+                       k ? k->what : "");
+            }
             if (f->kind == 'M' && f->n_tokens)
                 printf("      %6u %11s %13s %7s  %-5s  %llu tokens\n", i + 1, c, o, r, kind,
                        (unsigned long long)f->n_tokens);
@@ -109,7 +119,7 @@ int cli_list(const cli_options *o)
     const char *const *inputs = (const char *const *)o->inputs;
     int n_inputs = o->n_inputs;
     const char *stdin_only[1] = { "-" };
-    if (o->model_path && !n_inputs) {   /* no model is needed: a lone argument is a file */
+    if (o->model_path && !o->model_option && !n_inputs) { /* no model is needed: a lone argument is a file */
         inputs = &o->model_path;
         n_inputs = 1;
     }

@@ -35,12 +35,14 @@ static void print_help(void)
         "  -i, --interactive          prompt: archives (base64) are decompressed,\n"
         "                             other lines compressed\n"
         "      --info                 describe the model and exit\n"
-        "  -l, --list [FILE...]       list archives (sizes, ratio, settings; with -v\n"
-        "                             each segment) without decoding them\n"
+        "  -l, --list [FILE...]       list archives (sizes, ratio, model, settings;\n"
+        "                             with -v each segment) without decoding them\n"
+        "      --list-models          the known model names: size, licence, installed\n"
         "\n"
         "Options:\n"
-        "  LLM_PATH                   GGUF model (default: $LLAMAZIP_MODEL or the\n"
-        "                             installed Gemma 3 270M, see 'make model')\n"
+        "  LLM_PATH, -m, --model M    GGUF file or known name (gemma-3-270m,\n"
+        "                             smollm2-135m); default: $LLAMAZIP_MODEL (the\n"
+        "                             same) or gemma-3-270m, see 'make model'\n"
         "  -f, --compressed-format F  binary (default) or base64 (strict: other\n"
         "                             characters than the alphabet, '=' padding and\n"
         "                             whitespace are an error); -i: base64 only\n"
@@ -103,7 +105,8 @@ static const char *long_value(int argc, char **argv, int *i, const char *arg)
 
 static void set_mode(cli_options *o, cli_mode m)
 {
-    if (o->mode != MODE_NONE && o->mode != m) cli_die_usage("only one of -c, -d, --test, -i, --info, -l may be given");
+    if (o->mode != MODE_NONE && o->mode != m)
+        cli_die_usage("only one of -c, -d, --test, -i, --info, -l, --list-models may be given");
     o->mode = m;
 }
 
@@ -134,10 +137,19 @@ static void set_threads(cli_options *o, const char *v)
     o->n_threads = (int)parse_long(v, "thread count");
 }
 
-/* A short option that takes a value: f w t T o. */
+static void set_model(cli_options *o, const char *v)
+{
+    if (o->model_path) cli_die_usage("the model is given twice ('%s' and '%s')", o->model_path, v);
+    if (!*v) cli_die_usage("empty model name");
+    o->model_path = v;
+    o->model_option = 1;
+}
+
+/* A short option that takes a value: f w t T o m. */
 static void short_with_value(cli_options *o, char c, const char *v)
 {
     switch (c) {
+    case 'm': set_model(o, v); break;
     case 'f': set_format(o, v); break;
     case 'w': o->overlap = v; break;
     case 't': case 'T': set_threads(o, v); break;
@@ -160,7 +172,7 @@ static void parse_short_cluster(int argc, char **argv, int *i, cli_options *o)
         case 'v': o->verbose = 1; break;
         case 'h': print_help(); exit(0);
         case 'V': printf("llama-zip %s\n", llamazip_version_string()); exit(0);
-        case 'f': case 'w': case 't': case 'T': case 'o':
+        case 'f': case 'w': case 't': case 'T': case 'o': case 'm':
             if (p[1]) {
                 short_with_value(o, *p, p + 1);
             } else {
@@ -185,6 +197,8 @@ static int parse_long_option(int argc, char **argv, int *i, cli_options *o)
     else if (!strcmp(a, "--interactive")) set_mode(o, MODE_INTERACTIVE);
     else if (!strcmp(a, "--info")) set_mode(o, MODE_INFO);
     else if (!strcmp(a, "--list")) set_mode(o, MODE_LIST);
+    else if (!strcmp(a, "--list-models")) set_mode(o, MODE_LIST_MODELS);
+    else if (opt_is(a, "--model")) set_model(o, long_value(argc, argv, i, a));
     else if (opt_is(a, "--segment-size")) set_segment_size(o, long_value(argc, argv, i, a));
     else if (opt_is(a, "--streams")) o->n_streams = parse_long(long_value(argc, argv, i, a), "--streams");
     else if (opt_is(a, "--compressed-format")) set_format(o, long_value(argc, argv, i, a));
@@ -210,7 +224,9 @@ static int parse_long_option(int argc, char **argv, int *i, cli_options *o)
 
 static void check_combination(cli_options *o)
 {
-    if (o->mode == MODE_NONE) cli_die_usage("no mode given: use -c, -d, --test, -i, -l or --info");
+    if (o->mode == MODE_NONE) cli_die_usage("no mode given: use -c, -d, --test, -i, -l, --info or --list-models");
+    if (o->mode == MODE_LIST_MODELS && (o->n_inputs || o->model_path))
+        cli_die_usage("--list-models takes no model and no inputs");
     if (o->n_streams < 0 || o->n_streams > 1024) cli_die_usage("--streams must be between 1 and 1024");
     if (o->n_ctx < 0 || o->n_ctx > (1L << 24)) cli_die_usage("--n-ctx must be between 0 and 16777216");
     if (o->n_threads < 0 || o->n_threads > 1024) cli_die_usage("thread count must be between 1 and 1024");
@@ -244,7 +260,7 @@ void cli_parse_args(int argc, char **argv, cli_options *o)
         const char *a = argv[i];
         if (only_positional || a[0] != '-' || a[1] == '\0') { /* "-" is standard input */
             if (o->mode == MODE_NONE) {
-                if (o->model_path) cli_die_usage("unexpected argument '%s' before the mode", a);
+                if (o->model_path) cli_die_usage("unexpected argument '%s' before the mode (the model is '%s')", a, o->model_path);
                 o->model_path = a;
             } else {
                 o->inputs[o->n_inputs++] = argv[i];

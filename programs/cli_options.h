@@ -8,11 +8,12 @@
 #define EXIT_DATA 2          /* data, model or I/O error */
 #define ARCHIVE_SUFFIX ".llz"
 
-typedef enum { MODE_NONE, MODE_COMPRESS, MODE_DECOMPRESS, MODE_INTERACTIVE, MODE_INFO, MODE_LIST } cli_mode;
+typedef enum { MODE_NONE, MODE_COMPRESS, MODE_DECOMPRESS, MODE_INTERACTIVE, MODE_INFO, MODE_LIST, MODE_LIST_MODELS } cli_mode;
 typedef enum { FMT_DEFAULT, FMT_BINARY, FMT_BASE64 } cli_format;
 
 typedef struct {
-    const char *model_path;
+    const char *model_path;    /* LLM_PATH or --model: a GGUF path or a known name (model_names.h) */
+    int model_option;          /* given as --model / -m (never an input of --list) */
     cli_mode mode;
     int test;                  /* --test: decompress and verify, write nothing */
     cli_format format;

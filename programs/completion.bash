@@ -7,8 +7,8 @@ _llama_zip()
     local cur prev
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
-    local opts="-c --compress -d --decompress --test -i --interactive --info -l --list
-        -f --compressed-format -w --window-overlap --n-ctx --n-gpu-layers --use-mlock
+    local opts="-c --compress -d --decompress --test -i --interactive --info -l --list --list-models
+        -m --model -f --compressed-format -w --window-overlap --n-ctx --n-gpu-layers --use-mlock
         -t -T --threads --batch --segment-size --streams --files -o --output --force -k --keep
         -v --verbose -q --quiet --progress -h --help -V --version"
 
@@ -19,6 +19,11 @@ _llama_zip()
     -o | --output)
         COMPREPLY=($(compgen -f -- "$cur"))
         return ;;
+    -m | --model)
+        # the known names (llama-zip --list-models), then GGUF files
+        COMPREPLY=($(compgen -W "gemma-3-270m smollm2-135m" -- "$cur") $(compgen -f -X '!*.gguf' -- "$cur")
+            $(compgen -d -- "$cur"))
+        return ;;
     -w | --window-overlap | --n-ctx | --n-gpu-layers | -t | -T | --threads | --batch | --segment-size | --streams)
         COMPREPLY=()  # a number
         return ;;
@@ -27,16 +32,17 @@ _llama_zip()
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return
     fi
-    # the model first (*.gguf), files after --files or --list
+    # the model first (a name or *.gguf), files after --files or --list
     local w files=0 model_given=0
     for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
         [[ $w == --files || $w == -l || $w == --list ]] && files=1
-        [[ $w == *.gguf ]] && model_given=1
+        [[ $w == *.gguf || $w == -m || $w == --model* || $w == gemma-3-270m || $w == smollm2-135m ]] && model_given=1
     done
     if ((files)); then
         COMPREPLY=($(compgen -f -- "$cur"))
     elif ((!model_given)); then
-        COMPREPLY=($(compgen -f -X '!*.gguf' -- "$cur") $(compgen -d -- "$cur"))
+        COMPREPLY=($(compgen -W "gemma-3-270m smollm2-135m" -- "$cur") $(compgen -f -X '!*.gguf' -- "$cur")
+            $(compgen -d -- "$cur"))
     fi
 }
 complete -o filenames -F _llama_zip llama-zip

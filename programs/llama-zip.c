@@ -23,6 +23,7 @@
 #include "llamazip.h"
 #include "base64.h"
 #include "cli_list.h"
+#include "cli_models.h"
 #include "cli_options.h"
 #include "cli_signals.h"
 #include "cpu_level.h"
@@ -144,14 +145,21 @@ static void print_error(const char *name, const char *msg)
 
 /* ---------------------------------------------------------------- model */
 
+/* The model file: LLM_PATH or --model (a path or a known name), else
+ * $LLAMAZIP_MODEL (the same), else the default model; NULL after a message
+ * when a name's file or the default model is not installed. */
 static const char *model_path(const cli_options *o)
 {
-    static char default_path[4096];
-    const char *path = o->model_path ? o->model_path : lz_cli_default_model(default_path, sizeof(default_path));
-    if (!path)
+    static char path[4096];
+    const char *name;
+    lz_model_where w = lz_cli_resolve_model(o->model_path, path, sizeof(path), &name);
+    if (w == LZ_MODEL_NOT_FOUND)
         fprintf(stderr, "llama-zip: no model given and the default model was not found.\n"
-                        "Give a GGUF path, set LLAMAZIP_MODEL, or run 'make model'.\n");
-    return path;
+                        "Give a GGUF path or a name (--list-models), set LLAMAZIP_MODEL, or run 'make model'.\n");
+    else if (w == LZ_MODEL_NOT_INSTALLED)
+        fprintf(stderr, "llama-zip: model '%s' is not installed; run 'make model MODEL=%s' (see --list-models)\n",
+                name, name);
+    return w == LZ_MODEL_FOUND ? path : NULL;
 }
 
 static int load_model(cli_state *st)
@@ -329,8 +337,10 @@ static int decompress_and_write(cli_state *st, const cli_job *job, const uint8_t
     progress_clear(&st->progress);
     int status = 0;
     if (rc != LLAMAZIP_OK) {
+        char why[1536];
+        cli_decode_error(why, sizeof(why), rc, llamazip_ctx_error(st->ctx), st->model, arc, arc_len);
         if (sink.error) print_error(job->name, errno_text(sink.error));
-        else print_error(job->name, llamazip_ctx_error(st->ctx));
+        else print_error(job->name, why);
         status = rc == LLAMAZIP_E_USAGE ? EXIT_USAGE : EXIT_DATA;
     }
     if (sink.file) {
@@ -525,7 +535,7 @@ static void check_inputs(cli_state *st)
 static int check_model(cli_state *st)
 {
     const char *path = model_path(st->opt);
-    if (!path) return EXIT_DATA;
+    if (!path) return EXIT_USAGE;
     int e = fio_check_input(path, &st->input_ids[st->n_input_ids], NULL);
     if (e) {
         fprintf(stderr, "llama-zip: cannot load model: %s: %s\n", path, errno_text(e));
@@ -635,16 +645,21 @@ static void interactive_line(cli_state *st, const char *line, size_t n)
     uint8_t *arc = decode_line(line, n, &arc_len);
     int decompress = arc != NULL;
     llamazip_status rc = LLAMAZIP_E_NOT_ARCHIVE;
-    if (arc) rc = run_one(st, 0, arc, arc_len, &out, &out_len);
+    char why[1536];
+    if (arc) {
+        rc = run_one(st, 0, arc, arc_len, &out, &out_len);
+        cli_decode_error(why, sizeof(why), rc, llamazip_ctx_error(st->ctx), st->model, arc, arc_len);
+    }
     free(arc);
     if (rc == LLAMAZIP_E_NOT_ARCHIVE) { /* plain text that happens to be base64 */
         decompress = 0;
         rc = run_one(st, 1, (const uint8_t *)line, n, &out, &out_len);
+        snprintf(why, sizeof(why), "%s", llamazip_ctx_error(st->ctx));
     }
     if (rc == LLAMAZIP_E_CANCELLED) {
         fputs("\n(cancelled)\n", stderr);
     } else if (rc != LLAMAZIP_OK) {
-        fprintf(stderr, "llama-zip: %s\n", llamazip_ctx_error(st->ctx));
+        fprintf(stderr, "llama-zip: %s\n", why);
     } else if (decompress) {
         fwrite(out, 1, out_len, stdout);
         fputc('\n', stdout);
@@ -711,6 +726,7 @@ int main(int argc, char **argv)
     st.progress.enabled = opt.progress;
     int rc;
     if (opt.mode == MODE_LIST) rc = cli_list(&opt);
+    else if (opt.mode == MODE_LIST_MODELS) rc = cli_list_models();
     else if (opt.mode == MODE_INFO) rc = describe_model(&st);
     else if (opt.mode == MODE_INTERACTIVE) rc = interactive(&st);
     else rc = run_jobs(&st);

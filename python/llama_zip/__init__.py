@@ -3,6 +3,7 @@ model of a range coder (Python binding of libllamazip).
 
     from llama_zip import LlamaZip
     lz = LlamaZip()                      # the default model (Gemma 3 270M)
+    fast = LlamaZip("smollm2-135m")      # a known model by name (KNOWN_MODELS)
     archive = lz.compress(b"some text")
     assert lz.decompress(archive) == b"some text"
 
@@ -11,12 +12,13 @@ See doc/python.md for threads, errors and the command line
 """
 import threading
 
+from ._defaults import KNOWN_MODELS
 from .core import LlamaZip, Model, Progress, Stats, default_model_path, version
 from .errors import (CancelledError, CorruptArchiveError, LibraryError, LlamaZipError, ModelError,
                      ModelMismatchError, ModelNotFoundError, OutOfMemoryError, Status, UsageError)
 
 __all__ = [
-    "LlamaZip", "Model", "Progress", "Stats", "Status", "compress", "decompress", "default_model_path",
+    "LlamaZip", "Model", "Progress", "Stats", "Status", "compress", "decompress", "default_model_path", "KNOWN_MODELS",
     "LlamaZipError", "LibraryError", "UsageError", "OutOfMemoryError", "ModelError", "ModelNotFoundError",
     "CorruptArchiveError", "ModelMismatchError", "CancelledError", "__version__",
 ]

@@ -1,8 +1,13 @@
 """The Python package's defaults that the library leaves to its callers:
-where the default model is found, and $LLAMAZIP_CPU.
+the models known by name, where a model is found, and $LLAMAZIP_CPU.
+
+The known names are the llama-zip program's (programs/model_names.c; the
+same table as tools/fetch_model.py, tests/python/test_models.py checks).
+A known name (unless a file of that name exists) is looked for in the
+model directories below; any other text is a path.
 
 The order is the llama-zip program's (programs/model_path.h, README.md):
-  1. $LLAMAZIP_MODEL (a file; used even if missing, so the load says why)
+  1. $LLAMAZIP_MODEL (a name, or a file: used even if missing, so the load says why)
   2. the source tree's models/, when the package runs from a checkout
      (python/llama_zip/../../models)
   3. $XDG_DATA_HOME/llama-zip/models (default ~/.local/share/llama-zip/models)
@@ -13,7 +18,13 @@ The order is the llama-zip program's (programs/model_path.h, README.md):
 import os
 import sys
 
-DEFAULT_MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
+# name -> (file, size in bytes, licence); the first is the default
+KNOWN_MODELS = {
+    "gemma-3-270m": ("gemma-3-270m-q4_k_m.gguf", 253113024, "Gemma Terms of Use"),
+    "smollm2-135m": ("smollm2-135m-instruct-q4_1.gguf", 98362432, "Apache-2.0"),
+}
+DEFAULT_MODEL = "gemma-3-270m"
+DEFAULT_MODEL_NAME = KNOWN_MODELS[DEFAULT_MODEL][0]   # its file name
 _DATA_SUBDIR = os.path.join("llama-zip", "models")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -36,17 +47,36 @@ def model_dirs(environ=None):
     return dirs
 
 
+def find_model_file(file_name, environ=None):
+    """FILE_NAME in the model directories (1..4 of the module's doc: not
+    $LLAMAZIP_MODEL), or None."""
+    for d in model_dirs(environ):
+        candidate = os.path.join(d, file_name)
+        if os.path.isfile(candidate):
+            return os.path.realpath(candidate)
+    return None
+
+
+def is_known_name(arg):
+    """ARG is taken as a model name: a known one, and no file of that name is there."""
+    return isinstance(arg, str) and arg in KNOWN_MODELS and not os.path.exists(arg)
+
+
+def resolve_model(arg, environ=None):
+    """The file of a model name, the path itself for anything else; None for a
+    known name that is installed in no model directory."""
+    if is_known_name(arg):
+        return find_model_file(KNOWN_MODELS[arg][0], environ)
+    return arg
+
+
 def default_model_path(environ=None):
     """The default model file, or None when none is found (see the module's doc)."""
     env = os.environ if environ is None else environ
     explicit = env.get("LLAMAZIP_MODEL")
     if explicit:
-        return explicit
-    for d in model_dirs(env):
-        candidate = os.path.join(d, DEFAULT_MODEL_NAME)
-        if os.path.isfile(candidate):
-            return os.path.realpath(candidate)
-    return None
+        return resolve_model(explicit, env)
+    return find_model_file(DEFAULT_MODEL_NAME, env)
 
 
 def cpu_level(environ=None):

@@ -68,8 +68,14 @@ class Model:
             model_path = default_model_path()
             if model_path is None:
                 raise ModelNotFoundError("no model given and the default model was not found: give a GGUF "
-                                         "path, set LLAMAZIP_MODEL, or run 'make model' (searched: "
-                                         + ", ".join(_defaults.model_dirs()) + ")", Status.IO, None)
+                                         "path or a model name, set LLAMAZIP_MODEL, or run 'make model' "
+                                         "(searched: " + ", ".join(_defaults.model_dirs()) + ")", Status.IO, None)
+        elif _defaults.is_known_name(model_path):
+            name = model_path
+            model_path = _defaults.resolve_model(name)
+            if model_path is None:
+                raise ModelNotFoundError(f"model '{name}' is not installed: run 'make model MODEL={name}' "
+                                         "(searched: " + ", ".join(_defaults.model_dirs()) + ")", Status.IO, None)
         self.path = os.fspath(model_path)
         if isinstance(self.path, bytes):
             self.path = os.fsdecode(self.path)
@@ -119,7 +125,9 @@ class LlamaZip:
              n_threads=0, model=None, n_batch=0)
 
     The positional parameters are the original llama-zip's, in its order.
-    model_path: a GGUF file; None means the default model.
+    model_path: a GGUF file or a known model name ("gemma-3-270m", the
+           default, or "smollm2-135m": llama_zip.KNOWN_MODELS); None means
+           the default model.
     n_ctx: context window in tokens; 0 means the model's trained length.
     n_gpu_layers: accepted for compatibility (the library runs on the CPU).
     use_mlock: lock the mapped weights in RAM.

@@ -19,8 +19,9 @@
 #include <simde/x86/avx512.h>
 #include <simde/x86/f16c.h>
 
-/* SIMDe 0.7.4 lacks four of the intrinsics the kernels use; each is two
- * 256-bit halves of the AVX2 / F16C operation, as Intel defines them. */
+/* SIMDe 0.7.4 lacks five of the intrinsics the kernels use; four are two
+ * 256-bit halves of the AVX2 / F16C operation, the fifth a choice of 128-bit
+ * lanes, as Intel defines them. */
 static inline simde__m512 lz_emu_mm512_cvtph_ps(simde__m256i a)
 {
     simde__m256i_private a_ = simde__m256i_to_private(a);
@@ -53,6 +54,19 @@ static inline simde__m512 lz_emu_mm512_cvtepi32_ps(simde__m512i a)
     return simde__m512_from_private(r);
 }
 
+/* VSHUFF32X4: lanes 0, 1 of the result from a, lanes 2, 3 from b, each picked by 2 bits of imm. */
+static inline simde__m512 lz_emu_mm512_shuffle_f32x4(simde__m512 a, simde__m512 b, int imm)
+{
+    simde__m512_private a_ = simde__m512_to_private(a), b_ = simde__m512_to_private(b), r;
+    r.m128[0] = a_.m128[imm & 3];
+    r.m128[1] = a_.m128[(imm >> 2) & 3];
+    r.m128[2] = b_.m128[(imm >> 4) & 3];
+    r.m128[3] = b_.m128[(imm >> 6) & 3];
+    return simde__m512_from_private(r);
+}
+
+#undef _mm512_shuffle_f32x4
+#define _mm512_shuffle_f32x4(a, b, imm) lz_emu_mm512_shuffle_f32x4((a), (b), (imm))
 #undef _mm512_cvtepi32_ps
 #define _mm512_cvtepi32_ps(a) lz_emu_mm512_cvtepi32_ps(a)
 #undef _mm512_cvtph_ps

@@ -25,6 +25,8 @@ TOOLS_DIR = os.path.join(BUILD_DIR, "tests", "tools")        # eval_dump, tokeni
 TINY_DIR = os.path.join(ROOT, "build", "tiny")               # make tiny-models
 MODEL_NAME = "gemma-3-270m-q4_k_m.gguf"
 MODEL = os.path.join(ROOT, "models", MODEL_NAME)             # the default model (make model)
+SMOLLM2_NAME = "smollm2-135m-instruct-q4_1.gguf"
+SMOLLM2 = os.path.join(ROOT, "models", SMOLLM2_NAME)         # make model MODEL=smollm2-135m
 CORPUS = os.environ.get("LLAMAZIP_CORPUS", os.path.join(os.path.dirname(ROOT), "shared", "corpus"))
 
 needs_prog_and_model = pytest.mark.skipif(not (os.path.exists(PROG) and os.path.exists(MODEL)),

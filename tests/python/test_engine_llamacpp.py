@@ -50,10 +50,13 @@ import oracle_llamacpp as O  # noqa: E402
 EVAL_DUMP = os.path.join(TOOLS_DIR, "eval_dump")
 TINY_DIR = os.environ.get("LZ_TINY_DIR", conftest.TINY_DIR)
 MODEL = os.environ.get("LLAMAZIP_MODEL", conftest.MODEL)
+# The real models: fixture name -> file. SmolLM2-135M (llama architecture,
+# byte-level BPE, Q4_1 with a Q8_0 output matrix) is checked as the default is.
+REAL_MODELS = {"default": MODEL, "smollm2-135m": conftest.SMOLLM2}
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "engine")
 
 TEXTS = ("paper1", "progc")
-N_DEFAULT = 1024      # tokens of each text for the default model (BOS included)
+N_DEFAULT = 1024      # tokens of each text for the real models (BOS included)
 N_TINY = 384          # for each tiny model
 THREADS = 2
 
@@ -165,12 +168,16 @@ def live_compare(model, text, n_tokens, label, float_model=False, against_self=F
 
 @needs_tool
 @needs_llamacpp
-@pytest.mark.skipif(not os.path.exists(MODEL), reason="default model absent (make model)")
+@pytest.mark.parametrize("name", list(REAL_MODELS))
 @pytest.mark.parametrize("text", TEXTS)
-def test_default_model_live(text):
+def test_real_model_live(name, text):
+    model = REAL_MODELS[name]
+    if not os.path.exists(model):
+        pytest.skip(f"{model} absent (make model{'' if name == 'default' else ' MODEL=' + name})")
     if not os.path.exists(text_path(text)):
         pytest.skip(f"corpus file {text} absent")
-    live_compare(MODEL, text_path(text), N_DEFAULT, f"default model, {text}", against_self=True)
+    live_compare(model, text_path(text), N_DEFAULT, f"{'default model' if name == 'default' else name}, {text}",
+                 against_self=True)
 
 
 @needs_tool
@@ -200,7 +207,7 @@ def fixture_cases():
 def test_against_fixture(case):
     fix = dict(np.load(os.path.join(FIXTURES, case + ".npz")))
     name = str(fix["model"])
-    model = MODEL if name == "default" else os.path.join(TINY_DIR, name + ".gguf")
+    model = REAL_MODELS.get(name) or os.path.join(TINY_DIR, name + ".gguf")
     if not os.path.exists(model):
         pytest.skip(f"model {model} absent")
     if O.file_sha256(model) != str(fix["model_sha256"]):

@@ -6,10 +6,11 @@ input; spans where they do not (llama.cpp normalises something) are
 excluded and reported.
 
 Inputs: the Calgary text files and dce/data.txt (all of them for the
-default model, llama-bpe and qwen2; three for the other vocabularies unless
+default model, SmolLM2-135M, llama-bpe and qwen2; three for the other vocabularies unless
 LZ_TOKENIZER_FULL=1), plus random strings
 (fixed seed) of many scripts, whitespace, digits, punctuation and control
-token texts. Vocabularies: the default model (make model) and the
+token texts. Vocabularies: the two real models (make model, make model
+MODEL=smollm2-135m) and the
 vocab-only GGUFs of `make vocabs` (models/vocab/); absent ones are skipped.
 
 Our ids come from build/tests/tools/tokenize_dump (make tokenize-dump):
@@ -25,7 +26,7 @@ import sys
 
 import pytest
 
-from conftest import CORPUS, MODEL, ROOT, TOOLS_DIR  # noqa: E402
+from conftest import CORPUS, MODEL, ROOT, SMOLLM2, TOOLS_DIR  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import llamacpp_ref as R  # noqa: E402
@@ -36,14 +37,15 @@ TEXT_FILES = ["calgary/" + f for f in
              ["dce/data.txt"]
 VOCABS = {
     "gemma3 (default model)": MODEL,
+    "smollm2-135m": SMOLLM2,
 }
 for name in ("llama-bpe", "qwen2", "gpt-2", "refact", "starcoder", "command-r", "mpt", "gpt-neox", "falcon",
              "llama-spm", "phi-3"):
     VOCABS[name] = os.path.join(ROOT, "models", "vocab", "ggml-vocab-%s.gguf" % name)
 REPORT = os.path.join(ROOT, "build", "tests", "tokenizer_llamacpp_report.txt")
-# The default model, llama3 and qwen2 see every text file; the other
+# The two real models, llama3 and qwen2 see every text file; the other
 # vocabularies a few small ones unless LZ_TOKENIZER_FULL=1 (time).
-FULL_CORPUS = {"gemma3 (default model)", "llama-bpe", "qwen2"}
+FULL_CORPUS = {"gemma3 (default model)", "smollm2-135m", "llama-bpe", "qwen2"}
 SOME_FILES = ["calgary/paper1", "calgary/progc", "calgary/trans"]
 
 LIVE, LIVE_WHY = R.probe()

@@ -46,12 +46,99 @@ static inline __attribute__((always_inline)) void scores_group(const float *cons
     }
 }
 
+/*
+ * Sixteen rows at a time, for short heads (head_dim 64 and the like, where
+ * reduce32 per row would cost more than the products): each row's two
+ * accumulators are summed (the reduction's h = 16 step), then the four
+ * remaining halving steps run on the sixteen rows together, two rows per
+ * add, with shuffles that pair exactly the lanes the reference pairs
+ * (a + b and b + a are the same float, so the bits are the reference's):
+ *   h = 8: rows r, r+1 -> [t8(r) | t8(r+1)]           (256-bit halves)
+ *   h = 4: four rows per vector, one per 128-bit lane
+ *   h = 2, h = 1: within each 128-bit lane
+ * which leaves row 4e + k in element e of 128-bit lane k: a fixed
+ * permutation puts the sixteen scores back in row order.
+ */
+#define BLOCK_ROWS 16
+#define BLOCK_MAX_N 128   /* head sizes the block path takes (8 KiB of converted rows on the stack) */
+
+static inline __m512 halve8(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+static inline __m512 halve4(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+static inline __m512 halve2(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+static inline __m512 halve1(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* s[r]: lanes 0..15 of row r after the h = 16 step; returns the 16 sums in row order. */
+static inline __m512 reduce16x16(const __m512 *s)
+{
+    __m512 p[8], u[4];
+    for (int i = 0; i < 8; i++) p[i] = halve8(s[2 * i], s[2 * i + 1]);       /* rows 2i, 2i+1 */
+    for (int i = 0; i < 4; i++) u[i] = halve4(p[2 * i], p[2 * i + 1]);       /* rows 4i..4i+3 in lanes 0..3 */
+    /* u[i] lane k holds row 4i + k: h = 2 pairs u[0] with u[1], u[2] with u[3] */
+    const __m512 v0 = halve2(u[0], u[1]), v1 = halve2(u[2], u[3]);
+    /* lane k of v0: rows k, 4 + k (two lanes each); of v1: rows 8 + k, 12 + k */
+    const __m512 f = halve1(v0, v1);                                          /* lane k, element e: row 4e + k */
+    const __m512i back = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    return _mm512_permutexvar_ps(back, f);
+}
+
+static void scores_blocks(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_blocks,
+                          uint32_t n, float scale, float *scores, size_t scores_stride)
+{
+    float kf[BLOCK_ROWS * BLOCK_MAX_N] __attribute__((aligned(64)));
+    const __m512 vscale = _mm512_set1_ps(scale);
+    for (uint32_t blk = 0; blk < n_blocks; blk++) {
+        const uint32_t j0 = blk * BLOCK_ROWS;
+        for (int r = 0; r < BLOCK_ROWS; r++)
+            for (uint32_t i = 0; i < n; i += 16)
+                _mm512_store_ps(kf + (size_t)r * n + i, load16_f16(k + (size_t)(j0 + r) * stride + i));
+        for (int g = 0; g < G; g++) {
+            const float *qg = q[g];
+            __m512 s[BLOCK_ROWS];
+            for (int r = 0; r < BLOCK_ROWS; r++) {
+                const float *kr = kf + (size_t)r * n;
+                __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+                for (uint32_t i = 0; i < n; i += 32) {
+                    lo = _mm512_add_ps(lo, _mm512_mul_ps(_mm512_loadu_ps(qg + i), _mm512_load_ps(kr + i)));
+                    hi = _mm512_add_ps(hi, _mm512_mul_ps(_mm512_loadu_ps(qg + i + 16), _mm512_load_ps(kr + i + 16)));
+                }
+                s[r] = _mm512_add_ps(lo, hi);                                   /* h = 16 */
+            }
+            _mm512_storeu_ps(scores + (size_t)g * scores_stride + j0, _mm512_mul_ps(reduce16x16(s), vscale));
+        }
+    }
+}
+
 static void attn_scores_avx512(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows,
                                uint32_t n, float scale, float *scores, size_t scores_stride)
 {
     if (n % 32 != 0) {
         lz_op_attn_scores_ref(q, G, k, stride, n_rows, n, scale, scores, scores_stride);
         return;
+    }
+    if (n <= BLOCK_MAX_N && n_rows >= BLOCK_ROWS) {
+        const uint32_t done = n_rows / BLOCK_ROWS * BLOCK_ROWS;
+        scores_blocks(q, G, k, stride, n_rows / BLOCK_ROWS, n, scale, scores, scores_stride);
+        k += (size_t)done * stride;
+        n_rows -= done;
+        scores += done;
+        if (!n_rows) return;
     }
     for (int g0 = 0; g0 < G;) {
         const int left = G - g0;
