@@ -24,7 +24,14 @@ CFLAGS_BASE = -std=c11 -g $(OPT) -Wall -Wextra -Wshadow -Wno-unused-parameter \
 CFLAGS  += $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 LDLIBS   = -lzstd -lxxhash -lm -lpthread
 
-ARCH := $(shell uname -m)
+# The target architecture is the compiler's, so that a cross compiler
+# (CC=aarch64-linux-gnu-gcc, or clang --target=aarch64-linux-gnu) builds the
+# kernels of its target: `make arm` below.
+ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null || uname -m)))
+OBJCOPY ?= objcopy
+# STATIC=1: the program linked statically (it then runs under qemu-user, or
+# on a machine without the shared libzstd/libxxhash).
+PROG_LDFLAGS := $(if $(STATIC),-static)
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
 SRC_X86  := $(filter src/quant/x86/%,$(SRC_ALL))
@@ -122,13 +129,13 @@ $(BUILD)/%_avx512.o: %_avx512.c
 
 $(LIB_INTERNAL): $(OBJ_LIB)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(LIB_A): $(OBJ_LIB)
 	@rm -f $@ $(BUILD)/libllamazip-public.o
 	$(LD) -r -o $(BUILD)/libllamazip-public.o $^
-	objcopy --localize-hidden $(BUILD)/libllamazip-public.o
-	ar rcs $@ $(BUILD)/libllamazip-public.o
+	$(OBJCOPY) --localize-hidden $(BUILD)/libllamazip-public.o
+	$(AR) rcs $@ $(BUILD)/libllamazip-public.o
 	@rm -f $(BUILD)/libllamazip-public.o
 
 $(LIB_SO_REAL): $(OBJ_LIB)
@@ -143,7 +150,7 @@ PROG_SRC := $(wildcard programs/*.c)
 # The program uses the public API only: it links the installed static library.
 $(PROG): $(PROG_SRC) $(wildcard programs/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
+	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
 
 # One link command for every test, tool and benchmark program: they call
 # internal functions, so they link LIB_INTERNAL.
