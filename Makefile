@@ -10,6 +10,9 @@
 #   make wheel      the Python wheel, repaired to a manylinux one (build/wheelhouse/)
 #   make check-install   install, pkg-config, man page, uninstall and the wheel, checked (slow)
 #   make bench      kernel + ratio benchmarks (long)
+#   make arm / test-arm   cross-compile for AArch64 and run the C tests under qemu-user
+#   make check-portability   archives compared across ISAs, compilers, -O levels, threads and
+#                   AArch64 under qemu (doc/results/portability.md)
 #
 # Determinism rules (doc/determinism.md): -ffp-contract=off always, never
 # fast-math options; per-file ISA flags only on the files that hold that ISA's kernels.
@@ -90,7 +93,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
 # Every target that names no file, in one list.
 .PHONY: all lib deps check-deps test test-c test-py test-bins test-symbols test-avx512-emu asan \
         model install-model demo info clean install uninstall wheel check-install \
-        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check \
+        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
         bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments check-corpus reference-noise
@@ -434,13 +437,41 @@ test-py: $(TOKENIZE_DUMP) vocabs-try
 bench-tokenizer: $(BUILD)/bench/bench_tokenizer model
 	$(BUILD)/bench/bench_tokenizer models/gemma-3-270m-q4_k_m.gguf
 
-# ---------------------------------------------------------------- NEON kernels under qemu (optional)
-#   make neon-check   cross-compile the quant module and tests/arm/neon_check.c for
-#                     AArch64 and run it with qemu-user (Debian: gcc-aarch64-linux-gnu,
-#                     qemu-user, libc6-dev-arm64-cross)
-NEON_CC   ?= aarch64-linux-gnu-gcc
+# ---------------------------------------------------------------- AArch64 (NEON) under qemu-user (optional)
+#   make arm          the library, the program (static) and the C tests cross-compiled for AArch64
+#                     (ARM_CC=aarch64-linux-gnu-gcc; ARM_CC="clang --target=aarch64-linux-gnu" with
+#                     ARM_BUILD=build-aarch64-clang for clang) in $(ARM_BUILD)
+#   make test-arm     those tests run under qemu-aarch64: every kernel of the NEON level against
+#                     the scalar reference (memcmp), the model's logits across levels, batches and
+#                     threads, the coder's frequency kernels, the API (fp environment included)
+#   make neon-check   the quant and float kernels alone (no cmocka, no libzstd): quick
+# Debian: `sh tools/deps.sh install-arm` (gcc-aarch64-linux-gnu, qemu-user, and libzstd-dev,
+# libxxhash-dev, libcmocka-dev for arm64 through multiarch). On a real AArch64 machine none of
+# this is needed: `make`, `make test` and `make check-portability` run natively.
+ARM_CC    ?= aarch64-linux-gnu-gcc
+ARM_CROSS ?= aarch64-linux-gnu-
+ARM_BUILD ?= build-aarch64
+ARM_OPT   ?= -O2
 NEON_QEMU ?= qemu-aarch64
-NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c src/common/lz_math.c
+ARM_TESTS := test_quant test_model test_coder test_math test_format test_gguf test_tokenizer test_api
+ARM_MAKE   = $(MAKE) --no-print-directory CC="$(ARM_CC)" AR=$(ARM_CROSS)ar LD=$(ARM_CROSS)ld \
+             OBJCOPY=$(ARM_CROSS)objcopy OPT="$(ARM_OPT)" STATIC=1 BUILD=$(ARM_BUILD)
+.PHONY: arm test-arm
+arm:
+	@sh tools/deps.sh check arm "$(ARM_CC)"
+	+$(ARM_MAKE) all $(ARM_TESTS:%=$(ARM_BUILD)/tests/%)
+	@file $(ARM_BUILD)/llama-zip | grep -q 'ARM aarch64' || { echo "$(ARM_BUILD)/llama-zip is not an AArch64 program"; exit 1; }
+
+test-arm: arm $(TINY_STAMP)
+	@set -e; fails=0; for t in $(ARM_TESTS); do \
+	  echo "=== qemu-aarch64 $(ARM_BUILD)/tests/$$t"; \
+	  if ! $(NEON_QEMU) $(ARM_BUILD)/tests/$$t; then echo "FAILED: $$t"; fails=$$((fails+1)); fi; \
+	done; \
+	if [ $$fails -ne 0 ]; then echo "$$fails AArch64 test program(s) failed"; exit 1; fi
+
+NEON_CC   ?= $(ARM_CC)
+NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/coder/freq.c src/common/cpu.c src/common/error.c \
+             src/common/lz_math.c
 neon-check:
 	@mkdir -p $(BUILD)/arm
 	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm
