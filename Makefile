@@ -469,6 +469,13 @@ test-arm: arm $(TINY_STAMP)
 	done; \
 	if [ $$fails -ne 0 ]; then echo "$$fails AArch64 test program(s) failed"; exit 1; fi
 
+# make check-portability: tools/check_portability.py (its docstring has the variants and
+# inputs); the matrix goes to $(BUILD)/portability.md (doc/results/portability.md has a run).
+# PORTABILITY_ARGS=--no-arm leaves out the AArch64 variants (otherwise their tools are required).
+PORTABILITY_ARGS ?= --require-arm
+check-portability: $(TINY_STAMP) model
+	nice -n 10 $(PYTHON) tools/check_portability.py $(PORTABILITY_ARGS) --md $(BUILD)/portability.md
+
 NEON_CC   ?= $(ARM_CC)
 NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/coder/freq.c src/common/cpu.c src/common/error.c \
              src/common/lz_math.c
