@@ -93,7 +93,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
 # Every target that names no file, in one list.
 .PHONY: all lib deps check-deps test test-c test-py test-bins test-symbols test-avx512-emu asan \
         model install-model demo info clean install uninstall wheel check-install \
-        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability \
+        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
         bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments check-corpus reference-noise
@@ -169,6 +169,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB_INTERNAL)
 test: all model $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-symbols
+	@$(MAKE) --no-print-directory check-no-fma
 	@if [ "$(ARCH)" = x86_64 ] && [ -f /usr/include/simde/x86/avx512.h ]; then \
 	  $(MAKE) --no-print-directory test-avx512-emu; \
 	else echo "test-avx512-emu skipped: needs x86_64 and libsimde-dev"; fi
@@ -190,6 +191,17 @@ test-symbols: $(LIB_A) $(LIB_SO) $(LIB_INTERNAL)
 	@if sh tests/check_symbols.sh $(LIB_INTERNAL) >/dev/null; then \
 	  echo "FAILED: check_symbols.sh accepts $(LIB_INTERNAL)"; exit 1; \
 	else echo "ok: check_symbols.sh rejects $(LIB_INTERNAL) (internal symbols exported)"; fi
+
+# No fused multiply-add anywhere in the library's generated code (doc/determinism.md, rule 1);
+# a probe built with contraction allowed shows that the scan can fail.
+OBJDUMP ?= objdump
+FMA_PROBE_FLAGS := $(if $(filter x86_64,$(ARCH)),-mfma)
+check-no-fma: $(LIB_A)
+	sh tests/check_no_fma.sh $(OBJDUMP) $(LIB_A)
+	@$(CC) -O2 -ffp-contract=fast $(FMA_PROBE_FLAGS) -c tests/arm/fma_probe.c -o $(BUILD)/fma_probe.o
+	@if sh tests/check_no_fma.sh $(OBJDUMP) $(BUILD)/fma_probe.o >/dev/null 2>&1; then \
+	  echo "FAILED: check_no_fma.sh accepts a fused multiply-add ($(BUILD)/fma_probe.o)"; exit 1; \
+	else echo "ok: check_no_fma.sh rejects $(BUILD)/fma_probe.o (a*b + c contracted)"; fi
 
 ASAN_FLAGS = BUILD=build-asan OPT="-O1" \
   EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -463,6 +475,7 @@ arm:
 	@file $(ARM_BUILD)/llama-zip | grep -q 'ARM aarch64' || { echo "$(ARM_BUILD)/llama-zip is not an AArch64 program"; exit 1; }
 
 test-arm: arm $(TINY_STAMP)
+	@$(ARM_MAKE) OBJDUMP=$(ARM_CROSS)objdump check-no-fma
 	@set -e; fails=0; for t in $(ARM_TESTS); do \
 	  echo "=== qemu-aarch64 $(ARM_BUILD)/tests/$$t"; \
 	  if ! $(NEON_QEMU) $(ARM_BUILD)/tests/$$t; then echo "FAILED: $$t"; fails=$$((fails+1)); fi; \
