@@ -37,7 +37,10 @@ static const char *control_register_fault(void)
     __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
     if (fpcr & (1ul << 24)) return "FPCR.FZ (flush to zero) is set";
     if (fpcr & (3ul << 22)) return "FPCR.RMode is not round to nearest";
+    if (fpcr & (1ul << 19)) return "FPCR.FZ16 (flush to zero, half precision) is set";
     if (fpcr & (1ul << 25)) return "FPCR.DN (default NaN) is set";
+    /* FEAT_AFP (reads as 0 without it): FIZ flushes inputs, AH changes the handling */
+    if (fpcr & 3ul) return "FPCR.FIZ or FPCR.AH (alternate floating-point behaviour) is set";
 #endif
     return NULL;
 }
