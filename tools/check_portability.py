@@ -13,16 +13,15 @@ types; n_ctx 32 so that the window slides, and segments of 256 bytes so that
 several streams are decoded at once): one per architecture and weight type
 (TINY_MODELS), and a few hundred bytes of text with the default model (n_ctx
 64: it slides too). Under qemu and at -O0 without SIMD the default model is
-slow (minutes a run), so its input leaves out x86 -O0 scalar and aarch64
-clang scalar, and its archive is decoded by every x86 variant and by the
-aarch64 gcc NEON one (DEFAULT_SKIP, DEFAULT_DECODERS below); the tiny
-models go through every variant both ways.
+slow (minutes a run), so its input goes through a subset both ways
+(DEFAULT_COMPRESSORS, DEFAULT_DECODERS below); the tiny models go through
+every variant both ways.
 
 Prints, for every input, the archive hash (first 12 hex digits of SHA-256)
 of every variant, and fails (exit 1) unless all are equal and every variant
 decodes every distinct archive to the input. --quick: a subset for make test
-(x86 gcc -O2 build at every level, 1 and 3 threads; aarch64 gcc at scalar
-and neon; tiny models only). --md FILE writes the matrix as Markdown.
+(the native gcc -O2 build, or --prog, at every level with 1 and 3 threads;
+aarch64 gcc at scalar and neon; three tiny models). --md FILE writes the matrix as Markdown.
 """
 import argparse
 import hashlib
@@ -54,15 +53,22 @@ TINY_MODELS = ["gemma3-pattern-bf16", "gemma3-f32", "gemma3-q4_k", "gemma3-q5_0"
 TINY_QUICK = ["gemma3-q4_k", "llama-q4_0-ropefreqs", "qwen2-q8_0"]
 
 
-def DEFAULT_SKIP(v):
-    """Variants that do not compress the default model's input (too slow)."""
-    return (v.arch == "x86" and v.opt == "-O0" and v.level == "scalar") or \
-           (v.arch == "aarch64" and v.cc == "clang" and v.level == "scalar")
+def DEFAULT_COMPRESSORS(v):
+    """Variants that compress the default model's input: every x86 -O3 one, x86 -O0 at the best
+    level with 1 and 3 threads, and AArch64 gcc NEON (a run of the default model takes minutes at
+    -O0 without SIMD and under qemu)."""
+    if v.arch == "x86":
+        return v.opt != "-O0" or (v.level == X86_BEST and v.threads in (1, 3))
+    return v.cc == "gcc" and v.level == "neon"
 
 
 def DEFAULT_DECODERS(v):
-    """Variants that decode the default model's archive."""
-    return (v.arch == "x86" and not DEFAULT_SKIP(v)) or (v.arch == "aarch64" and v.cc == "gcc" and v.level == "neon")
+    """Variants that decode the default model's archives: x86 gcc -O3 at every level (2 threads),
+    clang -O0 at the best level, AArch64 gcc NEON."""
+    if v.arch == "x86":
+        return (v.cc, v.opt, v.threads) == ("gcc", "-O3", 2) or (v.cc, v.opt, v.level, v.threads) == \
+            ("clang", "-O0", X86_BEST, 1)
+    return v.cc == "gcc" and v.level == "neon"
 
 
 def sh(cmd, **kw):
@@ -77,6 +83,9 @@ def build(name, make_args, target="llama-zip"):
        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     print(f"  built {name:<18} ({time.time() - t0:.0f} s)", flush=True)
     return os.path.join(ROOT, bdir, target)
+
+
+X86_BEST = "scalar"   # the best x86 level this CPU runs (set by variants())
 
 
 def cpu_has(level):
@@ -110,8 +119,10 @@ def variants(args):
     out = []
     x86 = platform.machine() in ("x86_64", "AMD64")
     levels = [lv for lv in ("scalar", "avx2", "avx512") if cpu_has(lv)] if x86 else ["scalar", "neon"]
+    global X86_BEST
+    X86_BEST = levels[-1]
     if args.quick:
-        prog = build("gcc-O2", ["CC=gcc", "OPT=-O2"])
+        prog = args.prog or build("gcc-O2", ["CC=gcc", "OPT=-O2"])
         for lv in levels:
             for t in (1, 3):
                 out.append(Variant("x86" if x86 else "aarch64", "gcc", "-O2", prog, lv, t))
@@ -151,13 +162,15 @@ def inputs(args):
     """(name, model, options, text, compressors, decoders): the last two filter the variants."""
     out = []
     every = lambda v: True  # noqa: E731
-    if not args.quick:
+    if not args.quick and not args.no_default_model:
         if os.path.exists(MODEL):
             out.append(("default model", MODEL, ["--n-ctx", "64", "-w", "25%"], TEXT_DEFAULT,
-                        lambda v: not DEFAULT_SKIP(v), DEFAULT_DECODERS))
+                        DEFAULT_COMPRESSORS, DEFAULT_DECODERS))
         else:
             print("  the default model is missing (make model): its input is left out", flush=True)
-    for name in (TINY_QUICK if args.quick else TINY_MODELS):
+    for name in (args.tiny.split(",") if args.tiny else TINY_QUICK if args.quick else TINY_MODELS):
+        if name == "none":
+            continue
         path = os.path.join(TINY_DIR, name + ".gguf")
         if not os.path.exists(path):
             print(f"  {path} missing (make tiny-models): left out", flush=True)
@@ -202,6 +215,9 @@ def main():
     ap.add_argument("--require-arm", action="store_true", help="fail when the AArch64 tools are missing")
     ap.add_argument("--arm-o0", action="store_true", help="also an AArch64 gcc -O0 build (slow under qemu)")
     ap.add_argument("--md", help="write the matrix as Markdown to this file")
+    ap.add_argument("--prog", help="--quick: the native program to use (default: a gcc -O2 build)")
+    ap.add_argument("--tiny", help="comma-separated tiny models (default: TINY_MODELS); 'none' for none")
+    ap.add_argument("--no-default-model", action="store_true", help="leave out the default model's input")
     args = ap.parse_args()
     t_start = time.time()
     print("check-portability: building the variants", flush=True)
