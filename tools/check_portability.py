@@ -233,12 +233,14 @@ def main():
     for iname, model, extra, data, compressors, decoders in ins:
         t_in = time.time()
         archives = {}
+        made_on = {}   # arch -> (archive, variant): the first archive each ISA made
         for v in filter(compressors, vs):
             try:
                 arc, dt = v.run(model, extra + ["-c"], data)
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 fails.append(f"{iname}: compression failed: {e}")
                 continue
+            made_on.setdefault(v.arch, (arc, v.name))
             h = hashlib.sha256(arc).hexdigest()[:12]
             hashes[(iname, v.name)] = h
             archives.setdefault(h, (arc, v.name))
@@ -261,6 +263,27 @@ def main():
                     fails.append(f"{iname}: archive {h} (made by {src}) decoded by {v.name}: wrong output")
                 elif src.startswith("aarch64") != v.name.startswith("aarch64"):
                     picked.setdefault((iname, src.startswith("aarch64")), (iname, h, src, v.name))
+        # The archives above are decoded once per distinct content, named after the first variant
+        # that made it (an x86 one): the bytes an AArch64 variant made also go, as such, to an x86
+        # decoder (and the other way round when an AArch64 variant came first).
+        for arch, other in (("aarch64", "x86"), ("x86", "aarch64")):
+            if arch not in made_on or (iname, arch == "aarch64") in picked:
+                continue
+            arc, src = made_on[arch]
+            dec = next((v for v in filter(decoders, vs) if v.arch == other), None)
+            if dec is None:
+                continue
+            try:
+                out, dt = dec.run(model, ["-d"], arc)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                fails.append(f"{iname}: archive made by {src}: decompression by {dec.name} failed: {e}")
+                continue
+            n_dec += 1
+            h = hashlib.sha256(arc).hexdigest()[:12]
+            if out != data:
+                fails.append(f"{iname}: archive {h} (made by {src}) decoded by {dec.name}: wrong output")
+            else:
+                picked[(iname, arch == "aarch64")] = (iname, h, src, dec.name)
         size = len(next(iter(archives.values()))[0]) if archives else 0
         print(f"  {iname:<26} {len(data):5d} bytes -> {size:5d}: "
               f"{len(archives)} distinct archive(s) from {len(list(filter(compressors, vs)))} variants, "
