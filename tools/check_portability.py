@@ -8,6 +8,8 @@ Variants (make check-portability):
            skipped, not lowered) and with {1, 2, 3} threads;
   aarch64  {gcc, clang} -O3 static builds under qemu-aarch64, at {scalar,
            neon}, 2 threads (with --arm-o0 also gcc -O0).
+On an AArch64 machine the native builds are {gcc, clang} x {-O0, -O3} at
+{scalar, neon} x {1, 2, 3} threads, and nothing runs under qemu.
 Inputs: every tiny model of build/tiny (several architectures and weight
 types; n_ctx 32 so that the window slides, and segments of 256 bytes so that
 several streams are decoded at once): one per architecture and weight type
@@ -54,20 +56,20 @@ TINY_QUICK = ["gemma3-q4_k", "llama-q4_0-ropefreqs", "qwen2-q8_0"]
 
 
 def DEFAULT_COMPRESSORS(v):
-    """Variants that compress the default model's input: every x86 -O3 one, x86 -O0 at the best
-    level with 1 and 3 threads, and AArch64 gcc NEON (a run of the default model takes minutes at
-    -O0 without SIMD and under qemu)."""
-    if v.arch == "x86":
-        return v.opt != "-O0" or (v.level == X86_BEST and v.threads in (1, 3))
+    """Variants that compress the default model's input: every native -O3 one, native -O0 at the
+    best level with 1 and 3 threads, and under qemu gcc NEON only (a run of the default model takes
+    minutes at -O0 without SIMD and under qemu)."""
+    if not v.runner:
+        return v.opt != "-O0" or (v.level == NATIVE_BEST and v.threads in (1, 3))
     return v.cc == "gcc" and v.level == "neon"
 
 
 def DEFAULT_DECODERS(v):
-    """Variants that decode the default model's archives: x86 gcc -O3 at every level (2 threads),
-    clang -O0 at the best level, AArch64 gcc NEON."""
-    if v.arch == "x86":
-        return (v.cc, v.opt, v.threads) == ("gcc", "-O3", 2) or (v.cc, v.opt, v.level, v.threads) == \
-            ("clang", "-O0", X86_BEST, 1)
+    """Variants that decode the default model's archives: native gcc -O3 at every level (2
+    threads), clang -O0 at the best level, and under qemu gcc NEON."""
+    if not v.runner:
+        return (v.cc, v.opt, v.threads) == ("gcc", "-O3", 2) or \
+            (v.cc, v.opt, v.level, v.threads) == ("clang", "-O0", NATIVE_BEST, 1)
     return v.cc == "gcc" and v.level == "neon"
 
 
@@ -85,7 +87,7 @@ def build(name, make_args, target="llama-zip"):
     return os.path.join(ROOT, bdir, target)
 
 
-X86_BEST = "scalar"   # the best x86 level this CPU runs (set by variants())
+NATIVE_BEST = "scalar"   # the best kernel level this CPU runs natively (set by variants())
 
 
 def cpu_has(level):
@@ -119,8 +121,8 @@ def variants(args):
     out = []
     x86 = platform.machine() in ("x86_64", "AMD64")
     levels = [lv for lv in ("scalar", "avx2", "avx512") if cpu_has(lv)] if x86 else ["scalar", "neon"]
-    global X86_BEST
-    X86_BEST = levels[-1]
+    global NATIVE_BEST
+    NATIVE_BEST = levels[-1]
     if args.quick:
         prog = args.prog or build("gcc-O2", ["CC=gcc", "OPT=-O2"])
         for lv in levels:
