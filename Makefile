@@ -93,7 +93,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
 # Every target that names no file, in one list.
 .PHONY: all lib deps check-deps test test-c test-py test-bins test-symbols test-avx512-emu asan \
         model install-model demo info clean install uninstall wheel check-install \
-        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma \
+        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma check-endian \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
         bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments check-corpus reference-noise
@@ -170,6 +170,7 @@ test: all model $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-symbols
 	@$(MAKE) --no-print-directory check-no-fma
+	@$(MAKE) --no-print-directory check-endian
 	@if [ "$(ARCH)" = x86_64 ] && [ -f /usr/include/simde/x86/avx512.h ]; then \
 	  $(MAKE) --no-print-directory test-avx512-emu; \
 	else echo "test-avx512-emu skipped: needs x86_64 and libsimde-dev"; fi
@@ -202,6 +203,19 @@ check-no-fma: $(LIB_A)
 	@if sh tests/check_no_fma.sh $(OBJDUMP) $(BUILD)/fma_probe.o >/dev/null 2>&1; then \
 	  echo "FAILED: check_no_fma.sh accepts a fused multiply-add ($(BUILD)/fma_probe.o)"; exit 1; \
 	else echo "ok: check_no_fma.sh rejects $(BUILD)/fma_probe.o (a*b + c contracted)"; fi
+
+# A big-endian target stops at lz_common.h's #error (GGUF files and archives are little-endian);
+# clang's own targets need no cross toolchain (-ffreestanding, syntax only). Part of make test.
+ENDIAN_CC ?= clang
+check-endian:
+	@if ! command -v $(ENDIAN_CC) >/dev/null 2>&1; then echo "check-endian skipped: needs $(ENDIAN_CC)"; exit 0; fi; \
+	set -e; for t in aarch64_be-linux-gnu powerpc64-linux-gnu s390x-linux-gnu; do \
+	  if $(ENDIAN_CC) --target=$$t -ffreestanding -fsyntax-only -Iinclude -Isrc tests/arm/endian_probe.c 2>$(BUILD)/endian.err; then \
+	    echo "FAILED: a build for big-endian $$t is not refused"; exit 1; fi; \
+	  grep -q "needs a little-endian target" $(BUILD)/endian.err || { cat $(BUILD)/endian.err; exit 1; }; \
+	  echo "ok: big-endian $$t refused at build time"; done; \
+	$(ENDIAN_CC) --target=aarch64-linux-gnu -ffreestanding -fsyntax-only -Iinclude -Isrc tests/arm/endian_probe.c && \
+	echo "ok: little-endian aarch64-linux-gnu accepted"
 
 ASAN_FLAGS = BUILD=build-asan OPT="-O1" \
   EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
