@@ -208,7 +208,7 @@ check-no-fma: $(LIB_A)
 # clang's own targets need no cross toolchain (-ffreestanding, syntax only). Part of make test.
 ENDIAN_CC ?= clang
 check-endian:
-	@if ! command -v $(ENDIAN_CC) >/dev/null 2>&1; then echo "check-endian skipped: needs $(ENDIAN_CC)"; exit 0; fi; \
+	@mkdir -p $(BUILD); if ! command -v $(ENDIAN_CC) >/dev/null 2>&1; then echo "check-endian skipped: needs $(ENDIAN_CC)"; exit 0; fi; \
 	set -e; for t in aarch64_be-linux-gnu powerpc64-linux-gnu s390x-linux-gnu; do \
 	  if $(ENDIAN_CC) --target=$$t -ffreestanding -fsyntax-only -Iinclude -Isrc tests/arm/endian_probe.c 2>$(BUILD)/endian.err; then \
 	    echo "FAILED: a build for big-endian $$t is not refused"; exit 1; fi; \
@@ -504,7 +504,7 @@ check-portability: $(TINY_STAMP) model
 	nice -n 10 $(PYTHON) tools/check_portability.py $(PORTABILITY_ARGS) --md $(BUILD)/portability.md
 
 NEON_CC   ?= $(ARM_CC)
-NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/coder/freq.c src/common/cpu.c src/common/error.c \
+NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/coder/freq.c src/coder/rangecoder.c src/common/cpu.c src/common/error.c \
              src/common/lz_math.c
 neon-check:
 	@mkdir -p $(BUILD)/arm
