@@ -492,7 +492,7 @@ test-arm: arm $(TINY_STAMP)
 	@$(ARM_MAKE) OBJDUMP=$(ARM_CROSS)objdump check-no-fma
 	@set -e; fails=0; for t in $(ARM_TESTS); do \
 	  echo "=== qemu-aarch64 $(ARM_BUILD)/tests/$$t"; \
-	  if ! $(NEON_QEMU) $(ARM_BUILD)/tests/$$t; then echo "FAILED: $$t"; fails=$$((fails+1)); fi; \
+	  if ! LZ_TEST_EMULATED=1 $(NEON_QEMU) $(ARM_BUILD)/tests/$$t; then echo "FAILED: $$t"; fails=$$((fails+1)); fi; \
 	done; \
 	if [ $$fails -ne 0 ]; then echo "$$fails AArch64 test program(s) failed"; exit 1; fi
 

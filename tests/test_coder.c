@@ -926,7 +926,10 @@ static void test_freq_speed(void **state)
     const double lookup = (now_s() - t0) / nl;
     printf("lz_freq_from_logits n=%u: best of %d %.0f us per call (%.2f ns per logit); lookup %.0f ns (%u)\n", n,
            reps, best * 1e6, best * 1e9 / n, lookup * 1e9, sink & 1);
-    assert_true(best < 0.05); /* loose: catches a pathological slowdown, not noise */
+    /* loose: catches a pathological slowdown, not noise; not under an emulator
+     * (make test-arm sets LZ_TEST_EMULATED: qemu-user runs 10-50 times slower) */
+    if (getenv("LZ_TEST_EMULATED")) printf("  emulated (LZ_TEST_EMULATED): the time is not checked\n");
+    else assert_true(best < 0.05);
     lz_freq_free(&t);
     free(l);
 }
