@@ -96,7 +96,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
         tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma check-endian \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
-        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments check-corpus reference-noise
+        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments bench-streams bench-memory check-corpus reference-noise
 
 all: $(LIB_A) $(LIB_SO) $(PROG)
 lib: $(LIB_A) $(LIB_SO)
@@ -410,6 +410,16 @@ bench-engine: $(BUILD)/bench/bench_engine $(BUILD)/bench/bench_kernels model
 # bench-segments: archive size against the segment size -> doc/results/segments.{md,json} (long)
 bench-segments: all model
 	$(PYTHON) bench/segment_table.py
+
+# bench-memory: peak RSS of decompression for 1, 10 and 100 MiB of text (tiny model)
+# -> doc/results/decode_memory.{md,json}
+bench-memory: all
+	BUILD=$(BUILD) $(PYTHON) bench/decode_memory.py
+
+# bench-streams: decompression with segments vs one segment vs compression (tokens/s, K, RSS)
+# -> doc/results/decode_streams.{md,json} (about 10 minutes on 2 cores)
+bench-streams: all model
+	BUILD=$(BUILD) $(PYTHON) bench/decode_streams.py
 
 # ---------------------------------------------------------------- fuzzing: archive container
 #   make fuzz-archive   libFuzzer + ASan/UBSan over the container parser (lz_header_read and the

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Archive size against the segment size (doc/format.md, "Segments").
 
-    bench/segment_table.py [--sizes 16K,32K,64K,128K] [--per-file BYTES] [--out doc/results/segments]
+    bench/segment_table.py [--sizes 16K,32K,64K,128K] [--per-file BYTES] [--jobs N]
+                           [--baseline-bytes N] [--out doc/results/segments]
 
 Builds about 1 MiB of text from calgary/book1, book2, news, paper1 and
 dce/data.txt (the first --per-file bytes of each, whole paper1), compresses
@@ -9,9 +10,13 @@ it with the default model once as one segment (--segment-size 0, the
 baseline) and once per segment size, and prints the table: archive bytes,
 their cost over the baseline, segments. Compression alone gives the sizes;
 the model's coding is bit-exact, so the sizes do not depend on the machine.
+--jobs N runs N compressions at once, each with 2/N threads (the sizes do
+not depend on threads); --baseline-bytes N takes the one-segment size from
+an earlier run of the same sample instead of compressing it again.
 Writes OUT.md and OUT.json.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
@@ -49,9 +54,11 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def compress(prog, model, data, seg):
+def compress(prog, model, data, seg, threads=0):
     t0 = time.monotonic()
-    r = subprocess.run([prog, model, "-q", "--segment-size", seg, "-c"], input=data, stdout=subprocess.PIPE,
+    t = ["-t", str(threads)] if threads else []
+    r = subprocess.run([prog, model, "-q", *t, "--segment-size", seg, "-c"], input=data,
+                       stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, check=True)
     return r.stdout, time.monotonic() - t0
 
@@ -71,18 +78,25 @@ def main():
     ap.add_argument("--prog", default=os.path.join(ROOT, "build", "llama-zip"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf"))
     ap.add_argument("--out", default=os.path.join(ROOT, "doc", "results", "segments"))
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--baseline-bytes", type=int, default=0)
     a = ap.parse_args()
     data = sample(a.per_file)
     print(f"sample: {len(data)} bytes from {', '.join(SOURCES)} (first {a.per_file} bytes of each; paper1 whole)")
-    rows = []
-    base, secs = compress(a.prog, a.model, data, "0")
-    print(f"one segment: {len(base)} bytes ({secs:.0f} s)", flush=True)
-    rows.append({"segment_size": 0, "bytes": len(base), "segments": segments(a.prog, base), "seconds": secs})
-    for s in a.sizes.split(","):
-        arc, secs = compress(a.prog, a.model, data, s)
-        rows.append({"segment_size": parse_size(s), "bytes": len(arc), "segments": segments(a.prog, arc),
-                     "seconds": secs})
-        print(f"{s}: {len(arc)} bytes, +{100.0 * (len(arc) - len(base)) / len(base):.2f} % ({secs:.0f} s)", flush=True)
+    threads = max(1, (os.cpu_count() or 1) // a.jobs) if a.jobs > 1 else 0
+    todo = ([] if a.baseline_bytes else ["0"]) + a.sizes.split(",")
+
+    def one(seg):
+        arc, secs = compress(a.prog, a.model, data, seg, threads)
+        row = {"segment_size": parse_size(seg), "bytes": len(arc), "segments": max(1, segments(a.prog, arc)),
+               "seconds": secs}
+        print(f"{seg}: {len(arc)} bytes, {row['segments']} segments ({secs:.0f} s)", flush=True)
+        return row
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+        rows = list(ex.map(one, todo))
+    if a.baseline_bytes:
+        rows.insert(0, {"segment_size": 0, "bytes": a.baseline_bytes, "segments": 1, "seconds": None})
     lines = [f"# Archive size against the segment size",
              "",
              f"`bench/segment_table.py` on {len(data)} bytes of text (the first {a.per_file} bytes of "

@@ -22,6 +22,11 @@
 #include "../common/cpu.h"
 #include "quant.h"
 
+/* Rows of V a weighted-sum kernel takes per pass (ops_*.c): with a head of
+ * 256 f16 values a tile is 64 KiB, so the passes over a tile, one per
+ * block of outputs, read it from L2 instead of memory (long contexts). */
+#define LZ_WSUM_TILE 128
+
 /* The gated activation of a feed-forward block. */
 typedef enum {
     LZ_FFN_SILU = 0,       /* down(silu(gate) * up) */

@@ -169,6 +169,21 @@ def test_same_archive_as_cli(lz):
     print(f"{len(cases)} inputs: Python archives byte-identical to the CLI's")
 
 
+def test_segment_size(lz):
+    """compress(segment_size=): None is the default, 0 one segment, N bytes;
+    each the CLI's archive for --segment-size; decompress needs no argument."""
+    data = TEXT * 3
+    for seg, flag in ((None, None), (0, "0"), (40, "40"), (1, "1")):
+        ref = cli("--n-ctx", str(N_CTX), *(["--segment-size", flag] if flag else []), "-c", data=data)
+        arc = lz.compress(data, segment_size=seg)
+        assert arc == ref, seg
+        assert lz.decompress(arc) == data
+    assert lz.compress(data, segment_size=40) != lz.compress(data, segment_size=0)   # several segments
+    for bad in (-1, 1.5, "64K", True):
+        with pytest.raises(UsageError):
+            lz.compress(data, segment_size=bad)
+
+
 @needs_model
 def test_module_level_convenience(monkeypatch):
     monkeypatch.setenv("LLAMAZIP_MODEL", MODEL)

@@ -114,16 +114,21 @@ static void wsum_f16_avx2(float *y, const float *w, const uint16_t *v, size_t st
                                          uint32_t n)
 {
     uint32_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m256 a[8];
-        for (int r = 0; r < 8; r++) a[r] = _mm256_loadu_ps(y + i + 8 * r);
-        for (uint32_t j = 0; j < n_rows; j++) {
-            const __m256 wj = _mm256_set1_ps(w[j]);
-            const uint16_t *vj = v + (size_t)j * stride + i;
-            for (int r = 0; r < 8; r++) a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(wj, load_f16(vj + 8 * r)));
+    /* rows in tiles (LZ_WSUM_TILE) reread from L2 by each block of outputs */
+    for (uint32_t j0 = 0; j0 < n_rows; j0 += LZ_WSUM_TILE) {
+        const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+        for (i = 0; i + 64 <= n; i += 64) {
+            __m256 a[8];
+            for (int r = 0; r < 8; r++) a[r] = _mm256_loadu_ps(y + i + 8 * r);
+            for (uint32_t j = j0; j < j1; j++) {
+                const __m256 wj = _mm256_set1_ps(w[j]);
+                const uint16_t *vj = v + (size_t)j * stride + i;
+                for (int r = 0; r < 8; r++) a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(wj, load_f16(vj + 8 * r)));
+            }
+            for (int r = 0; r < 8; r++) _mm256_storeu_ps(y + i + 8 * r, a[r]);
         }
-        for (int r = 0; r < 8; r++) _mm256_storeu_ps(y + i + 8 * r, a[r]);
     }
+    i = n - n % 64;
     for (; i + 8 <= n; i += 8) {
         __m256 a = _mm256_loadu_ps(y + i);
         for (uint32_t j = 0; j < n_rows; j++)
@@ -239,24 +244,27 @@ static void attn_wsum_avx2(float *const *y, const float *const *w, int G, const 
         for (; g + 2 <= G; g += 2) {
             float *y0 = y[g], *y1 = y[g + 1];
             const float *w0 = w[g], *w1 = w[g + 1];
-            for (uint32_t i = 0; i < n; i += 32) {
-                __m256 a[4], b[4];
-                for (int r = 0; r < 4; r++) {
-                    a[r] = _mm256_loadu_ps(y0 + i + 8 * r);
-                    b[r] = _mm256_loadu_ps(y1 + i + 8 * r);
-                }
-                for (uint32_t j = 0; j < n_rows; j++) {
-                    const __m256 c0 = _mm256_set1_ps(w0[j]), c1 = _mm256_set1_ps(w1[j]);
-                    const uint16_t *vj = v + (size_t)j * stride + i;
+            for (uint32_t j0 = 0; j0 < n_rows; j0 += LZ_WSUM_TILE) {
+                const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+                for (uint32_t i = 0; i < n; i += 32) {
+                    __m256 a[4], b[4];
                     for (int r = 0; r < 4; r++) {
-                        const __m256 vv = load_f16(vj + 8 * r);
-                        a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(c0, vv));
-                        b[r] = _mm256_add_ps(b[r], _mm256_mul_ps(c1, vv));
+                        a[r] = _mm256_loadu_ps(y0 + i + 8 * r);
+                        b[r] = _mm256_loadu_ps(y1 + i + 8 * r);
                     }
-                }
-                for (int r = 0; r < 4; r++) {
-                    _mm256_storeu_ps(y0 + i + 8 * r, a[r]);
-                    _mm256_storeu_ps(y1 + i + 8 * r, b[r]);
+                    for (uint32_t j = j0; j < j1; j++) {
+                        const __m256 c0 = _mm256_set1_ps(w0[j]), c1 = _mm256_set1_ps(w1[j]);
+                        const uint16_t *vj = v + (size_t)j * stride + i;
+                        for (int r = 0; r < 4; r++) {
+                            const __m256 vv = load_f16(vj + 8 * r);
+                            a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(c0, vv));
+                            b[r] = _mm256_add_ps(b[r], _mm256_mul_ps(c1, vv));
+                        }
+                    }
+                    for (int r = 0; r < 4; r++) {
+                        _mm256_storeu_ps(y0 + i + 8 * r, a[r]);
+                        _mm256_storeu_ps(y1 + i + 8 * r, b[r]);
+                    }
                 }
             }
         }

@@ -84,21 +84,26 @@ static inline __attribute__((always_inline)) void wsum_group(float *const *y, co
                                                              const uint16_t *v, size_t stride, uint32_t n_rows,
                                                              uint32_t n)
 {
-    for (uint32_t i = 0; i < n; i += 64) {
-        __m512 a[4][4];
-        for (int g = 0; g < GN; g++)
-            for (int r = 0; r < 4; r++) a[g][r] = _mm512_loadu_ps(y[g] + i + 16 * r);
-        for (uint32_t j = 0; j < n_rows; j++) {
-            const uint16_t *vj = v + (size_t)j * stride + i;
-            __m512 vv[4];
-            for (int r = 0; r < 4; r++) vv[r] = load16_f16(vj + 16 * r);
-            for (int g = 0; g < GN; g++) {
-                const __m512 c = _mm512_set1_ps(w[g][j]);
-                for (int r = 0; r < 4; r++) a[g][r] = _mm512_add_ps(a[g][r], _mm512_mul_ps(c, vv[r]));
+    /* rows in tiles of LZ_WSUM_TILE, so that each block of outputs rereads
+     * them from L2, not memory; every output still adds its rows in order */
+    for (uint32_t j0 = 0; j0 < n_rows; j0 += LZ_WSUM_TILE) {
+        const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+        for (uint32_t i = 0; i < n; i += 64) {
+            __m512 a[4][4];
+            for (int g = 0; g < GN; g++)
+                for (int r = 0; r < 4; r++) a[g][r] = _mm512_loadu_ps(y[g] + i + 16 * r);
+            for (uint32_t j = j0; j < j1; j++) {
+                const uint16_t *vj = v + (size_t)j * stride + i;
+                __m512 vv[4];
+                for (int r = 0; r < 4; r++) vv[r] = load16_f16(vj + 16 * r);
+                for (int g = 0; g < GN; g++) {
+                    const __m512 c = _mm512_set1_ps(w[g][j]);
+                    for (int r = 0; r < 4; r++) a[g][r] = _mm512_add_ps(a[g][r], _mm512_mul_ps(c, vv[r]));
+                }
             }
+            for (int g = 0; g < GN; g++)
+                for (int r = 0; r < 4; r++) _mm512_storeu_ps(y[g] + i + 16 * r, a[g][r]);
         }
-        for (int g = 0; g < GN; g++)
-            for (int r = 0; r < 4; r++) _mm512_storeu_ps(y[g] + i + 16 * r, a[g][r]);
     }
 }
 
