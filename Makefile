@@ -11,6 +11,9 @@
 #   make wheel      the Python wheel, repaired to a manylinux one (build/wheelhouse/)
 #   make check-install   install, pkg-config, man page, uninstall and the wheel, checked (slow)
 #   make bench      kernel + ratio benchmarks (long)
+#   make arm / test-arm   cross-compile for AArch64 and run the C tests under qemu-user
+#   make check-portability   archives compared across ISAs, compilers, -O levels, threads and
+#                   AArch64 under qemu (doc/results/portability.md)
 #
 # Determinism rules (doc/determinism.md): -ffp-contract=off always, never
 # fast-math options; per-file ISA flags only on the files that hold that ISA's kernels.
@@ -25,7 +28,14 @@ CFLAGS_BASE = -std=c11 -g $(OPT) -Wall -Wextra -Wshadow -Wno-unused-parameter \
 CFLAGS  += $(CFLAGS_BASE) $(EXTRA_CFLAGS)
 LDLIBS   = -lzstd -lxxhash -lm -lpthread
 
-ARCH := $(shell uname -m)
+# The target architecture is the compiler's, so that a cross compiler
+# (CC=aarch64-linux-gnu-gcc, or clang --target=aarch64-linux-gnu) builds the
+# kernels of its target: `make arm` below.
+ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null || uname -m)))
+OBJCOPY ?= objcopy
+# STATIC=1: the program linked statically (it then runs under qemu-user, or
+# on a machine without the shared libzstd/libxxhash).
+PROG_LDFLAGS := $(if $(STATIC),-static)
 
 SRC_ALL  := $(shell find src -name '*.c' | sort)
 SRC_X86  := $(filter src/quant/x86/%,$(SRC_ALL))
@@ -84,7 +94,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
 # Every target that names no file, in one list.
 .PHONY: all lib deps check-deps test test-c test-py test-bins test-symbols test-avx512-emu asan \
         model model-smollm2 install-model demo info clean install uninstall wheel check-install \
-        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check \
+        tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma check-endian \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
         bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments bench-streams bench-memory check-corpus reference-noise
@@ -123,13 +133,13 @@ $(BUILD)/%_avx512.o: %_avx512.c
 
 $(LIB_INTERNAL): $(OBJ_LIB)
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
 $(LIB_A): $(OBJ_LIB)
 	@rm -f $@ $(BUILD)/libllamazip-public.o
 	$(LD) -r -o $(BUILD)/libllamazip-public.o $^
-	objcopy --localize-hidden $(BUILD)/libllamazip-public.o
-	ar rcs $@ $(BUILD)/libllamazip-public.o
+	$(OBJCOPY) --localize-hidden $(BUILD)/libllamazip-public.o
+	$(AR) rcs $@ $(BUILD)/libllamazip-public.o
 	@rm -f $(BUILD)/libllamazip-public.o
 
 $(LIB_SO_REAL): $(OBJ_LIB)
@@ -144,7 +154,7 @@ PROG_SRC := $(wildcard programs/*.c)
 # The program uses the public API only: it links the installed static library.
 $(PROG): $(PROG_SRC) $(wildcard programs/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
+	$(CC) $(CFLAGS) $(PROG_LDFLAGS) -Iprograms -o $@ $(PROG_SRC) $(LIB_A) $(LDLIBS)
 
 # One link command for every test, tool and benchmark program: they call
 # internal functions, so they link LIB_INTERNAL.
@@ -162,6 +172,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB_INTERNAL)
 test: all model model-smollm2 $(TEST_BINS)
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-symbols
+	@$(MAKE) --no-print-directory check-no-fma
+	@$(MAKE) --no-print-directory check-endian
 	@if [ "$(ARCH)" = x86_64 ] && [ -f /usr/include/simde/x86/avx512.h ]; then \
 	  $(MAKE) --no-print-directory test-avx512-emu; \
 	else echo "test-avx512-emu skipped: needs x86_64 and libsimde-dev"; fi
@@ -183,6 +195,30 @@ test-symbols: $(LIB_A) $(LIB_SO) $(LIB_INTERNAL)
 	@if sh tests/check_symbols.sh $(LIB_INTERNAL) >/dev/null; then \
 	  echo "FAILED: check_symbols.sh accepts $(LIB_INTERNAL)"; exit 1; \
 	else echo "ok: check_symbols.sh rejects $(LIB_INTERNAL) (internal symbols exported)"; fi
+
+# No fused multiply-add anywhere in the library's generated code (doc/determinism.md, rule 1);
+# a probe built with contraction allowed shows that the scan can fail.
+OBJDUMP ?= objdump
+FMA_PROBE_FLAGS := $(if $(filter x86_64,$(ARCH)),-mfma)
+check-no-fma: $(LIB_A)
+	sh tests/check_no_fma.sh $(OBJDUMP) $(LIB_A)
+	@$(CC) -O2 -ffp-contract=fast $(FMA_PROBE_FLAGS) -c tests/arm/fma_probe.c -o $(BUILD)/fma_probe.o
+	@if sh tests/check_no_fma.sh $(OBJDUMP) $(BUILD)/fma_probe.o >/dev/null 2>&1; then \
+	  echo "FAILED: check_no_fma.sh accepts a fused multiply-add ($(BUILD)/fma_probe.o)"; exit 1; \
+	else echo "ok: check_no_fma.sh rejects $(BUILD)/fma_probe.o (a*b + c contracted)"; fi
+
+# A big-endian target stops at lz_common.h's #error (GGUF files and archives are little-endian);
+# clang's own targets need no cross toolchain (-ffreestanding, syntax only). Part of make test.
+ENDIAN_CC ?= clang
+check-endian:
+	@mkdir -p $(BUILD); if ! command -v $(ENDIAN_CC) >/dev/null 2>&1; then echo "check-endian skipped: needs $(ENDIAN_CC)"; exit 0; fi; \
+	set -e; for t in aarch64_be-linux-gnu powerpc64-linux-gnu s390x-linux-gnu; do \
+	  if $(ENDIAN_CC) --target=$$t -ffreestanding -fsyntax-only -Iinclude -Isrc tests/arm/endian_probe.c 2>$(BUILD)/endian.err; then \
+	    echo "FAILED: a build for big-endian $$t is not refused"; exit 1; fi; \
+	  grep -q "needs a little-endian target" $(BUILD)/endian.err || { cat $(BUILD)/endian.err; exit 1; }; \
+	  echo "ok: big-endian $$t refused at build time"; done; \
+	$(ENDIAN_CC) --target=aarch64-linux-gnu -ffreestanding -fsyntax-only -Iinclude -Isrc tests/arm/endian_probe.c && \
+	echo "ok: little-endian aarch64-linux-gnu accepted"
 
 ASAN_FLAGS = BUILD=build-asan OPT="-O1" \
   EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -447,13 +483,49 @@ test-py: $(TOKENIZE_DUMP) vocabs-try
 bench-tokenizer: $(BUILD)/bench/bench_tokenizer model
 	$(BUILD)/bench/bench_tokenizer models/gemma-3-270m-q4_k_m.gguf
 
-# ---------------------------------------------------------------- NEON kernels under qemu (optional)
-#   make neon-check   cross-compile the quant module and tests/arm/neon_check.c for
-#                     AArch64 and run it with qemu-user (Debian: gcc-aarch64-linux-gnu,
-#                     qemu-user, libc6-dev-arm64-cross)
-NEON_CC   ?= aarch64-linux-gnu-gcc
+# ---------------------------------------------------------------- AArch64 (NEON) under qemu-user (optional)
+#   make arm          the library, the program (static) and the C tests cross-compiled for AArch64
+#                     (ARM_CC=aarch64-linux-gnu-gcc; ARM_CC="clang --target=aarch64-linux-gnu" with
+#                     ARM_BUILD=build-aarch64-clang for clang) in $(ARM_BUILD)
+#   make test-arm     those tests run under qemu-aarch64: every kernel of the NEON level against
+#                     the scalar reference (memcmp), the model's logits across levels, batches and
+#                     threads, the coder's frequency kernels, the API (fp environment included)
+#   make neon-check   the quant and float kernels alone (no cmocka, no libzstd): quick
+# Debian: `sh tools/deps.sh install-arm` (gcc-aarch64-linux-gnu, qemu-user, and libzstd-dev,
+# libxxhash-dev, libcmocka-dev for arm64 through multiarch). On a real AArch64 machine none of
+# this is needed: `make`, `make test` and `make check-portability` run natively.
+ARM_CC    ?= aarch64-linux-gnu-gcc
+ARM_CROSS ?= aarch64-linux-gnu-
+ARM_BUILD ?= build-aarch64
+ARM_OPT   ?= -O2
 NEON_QEMU ?= qemu-aarch64
-NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/common/cpu.c src/common/error.c src/common/lz_math.c
+ARM_TESTS := test_quant test_model test_coder test_math test_format test_gguf test_tokenizer test_api
+ARM_MAKE   = $(MAKE) --no-print-directory CC="$(ARM_CC)" AR=$(ARM_CROSS)ar LD=$(ARM_CROSS)ld \
+             OBJCOPY=$(ARM_CROSS)objcopy OPT="$(ARM_OPT)" STATIC=1 BUILD=$(ARM_BUILD)
+.PHONY: arm test-arm
+arm:
+	@sh tools/deps.sh check arm "$(ARM_CC)"
+	+$(ARM_MAKE) all $(ARM_TESTS:%=$(ARM_BUILD)/tests/%)
+	@file $(ARM_BUILD)/llama-zip | grep -q 'ARM aarch64' || { echo "$(ARM_BUILD)/llama-zip is not an AArch64 program"; exit 1; }
+
+test-arm: arm $(TINY_STAMP)
+	@$(ARM_MAKE) OBJDUMP=$(ARM_CROSS)objdump check-no-fma
+	@set -e; fails=0; for t in $(ARM_TESTS); do \
+	  echo "=== qemu-aarch64 $(ARM_BUILD)/tests/$$t"; \
+	  if ! LZ_TEST_EMULATED=1 $(NEON_QEMU) $(ARM_BUILD)/tests/$$t; then echo "FAILED: $$t"; fails=$$((fails+1)); fi; \
+	done; \
+	if [ $$fails -ne 0 ]; then echo "$$fails AArch64 test program(s) failed"; exit 1; fi
+
+# make check-portability: tools/check_portability.py (its docstring has the variants and
+# inputs); the matrix goes to $(BUILD)/portability.md (doc/results/portability.md has a run).
+# PORTABILITY_ARGS=--no-arm leaves out the AArch64 variants (otherwise their tools are required).
+PORTABILITY_ARGS ?= --require-arm
+check-portability: $(TINY_STAMP) model
+	nice -n 10 $(PYTHON) tools/check_portability.py $(PORTABILITY_ARGS) --md $(BUILD)/portability.md
+
+NEON_CC   ?= $(ARM_CC)
+NEON_SRC  := $(wildcard src/quant/*.c src/quant/arm/*.c) src/coder/freq.c src/coder/rangecoder.c src/common/cpu.c src/common/error.c \
+             src/common/lz_math.c
 neon-check:
 	@mkdir -p $(BUILD)/arm
 	$(NEON_CC) $(CFLAGS_BASE) -static -DLZ_BUILD_ARM_SIMD -o $(BUILD)/arm/neon_check tests/arm/neon_check.c $(NEON_SRC) -lm

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "common/platform.h"
 
 #define LZ_DEFAULT_BATCH 64
 
@@ -45,6 +46,8 @@ llamazip_status llamazip_ctx_create(const llamazip_model *model, const llamazip_
         lz_fail(&err, LLAMAZIP_E_USAGE, "llamazip_ctx_create: model and out must not be NULL");
         return create_failed(&err, errbuf, errbuf_size);
     }
+    /* the pool's threads inherit this thread's floating-point environment */
+    if (lz_platform_check(&err)) return create_failed(&err, errbuf, errbuf_size);
     llamazip_ctx_params defaults;
     if (!params) {
         llamazip_ctx_params_default(&defaults);
@@ -127,6 +130,8 @@ static llamazip_status run_codec(llamazip_ctx *ctx, codec_fn fn, const void *src
     if (!dst || !dst_size || (!src && n)) {
         return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL buffer argument");
     }
+    /* the calling thread codes too: its environment may have changed since ctx_create */
+    if (lz_platform_check(&ctx->err)) return (llamazip_status)ctx->err.code;
     /* a model file truncated under the mapping would fault, one rewritten in
      * place would code with weights the fingerprint does not describe */
     if (gguf_check_unchanged(ctx->model->gguf, &ctx->err)) {
@@ -185,6 +190,7 @@ llamazip_status llamazip_decompress_stream(llamazip_ctx *ctx, const void *src, s
     lz_err_clear(&ctx->err);
     memset(&ctx->stats, 0, sizeof(ctx->stats));
     if (!write || (!src && n)) return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL argument");
+    if (lz_platform_check(&ctx->err)) return (llamazip_status)ctx->err.code;
     if (gguf_check_unchanged(ctx->model->gguf, &ctx->err)) {
         lz_err_context(&ctx->err, "%s", ctx->model->path);
         return (llamazip_status)ctx->err.code;

@@ -10,7 +10,9 @@
  *  - damaged archives (garbage, every truncation, bit flips, another
  *    model): the status, a message, no output buffer, and a context that
  *    still works afterwards;
- *  - cancellation, model description, two threads sharing one model.
+ *  - cancellation, model description, two threads sharing one model;
+ *  - a floating-point environment that is not the default (another rounding
+ *    mode, flush-to-zero) refused by ctx_create and by every coding call.
  *
  * Uses only the public header. Small llama models with random weights are
  * built with tests/util/gguf_builder and written to a temporary directory;
@@ -21,6 +23,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <fenv.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -967,6 +970,75 @@ static void test_cpu_levels(void **state)
     llamazip_free_buffer(ref);
 }
 
+/* ================================================================ floating-point environment */
+
+/* Flush-to-zero on in this thread (x86 MXCSR.FTZ, AArch64 FPCR.FZ); 0 where
+ * the test does not know how. */
+static int set_flush_to_zero(int on)
+{
+#if defined(__x86_64__)
+    unsigned int csr;
+    __asm__ volatile("stmxcsr %0" : "=m"(csr));
+    csr = on ? csr | (1u << 15) : csr & ~(1u << 15);
+    __asm__ volatile("ldmxcsr %0" : : "m"(csr));
+    return 1;
+#elif defined(__aarch64__)
+    unsigned long fpcr;
+    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+    fpcr = on ? fpcr | (1ul << 24) : fpcr & ~(1ul << 24);
+    __asm__ volatile("msr fpcr, %0" : : "r"(fpcr));
+    return 1;
+#else
+    (void)on;
+    return 0;
+#endif
+}
+
+static void expect_env_refused(llamazip_ctx *c, const uint8_t *arc, size_t arc_len, const char *what)
+{
+    llamazip_ctx_params p;
+    llamazip_ctx_params_default(&p);
+    p.n_ctx = 64;
+    llamazip_ctx *c2 = NULL;
+    char err[ERRBUF];
+    assert_int_equal(llamazip_ctx_create(g_tiny_model, &p, &c2, err, sizeof(err)), LLAMAZIP_E_USAGE);
+    assert_null(c2);
+    if (!strstr(err, "floating-point environment")) fail_msg("%s: ctx_create said '%s'", what, err);
+    void *dst = NULL;
+    size_t n = 0;
+    assert_int_equal(llamazip_compress(c, g_text, 40, &dst, &n), LLAMAZIP_E_USAGE);
+    assert_null(dst);
+    assert_non_null(strstr(llamazip_ctx_error(c), "floating-point environment"));
+    assert_int_equal(llamazip_decompress(c, arc, arc_len, &dst, &n), LLAMAZIP_E_USAGE);
+    assert_null(dst);
+    printf("  %s: refused (%s)\n", what, err);
+}
+
+static void test_fp_environment(void **state)
+{
+    (void)state;
+    llamazip_ctx *c = ctx_ok(g_tiny_model, 64);
+    uint8_t *arc;
+    size_t arc_len;
+    compress_ok(c, g_text, 40, &arc, &arc_len);
+    static const struct { int mode; const char *name; } modes[] = {
+        { FE_UPWARD, "FE_UPWARD" }, { FE_DOWNWARD, "FE_DOWNWARD" }, { FE_TOWARDZERO, "FE_TOWARDZERO" },
+    };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        assert_int_equal(fesetround(modes[i].mode), 0);
+        expect_env_refused(c, arc, arc_len, modes[i].name);
+        assert_int_equal(fesetround(FE_TONEAREST), 0);
+    }
+    if (set_flush_to_zero(1)) {
+        expect_env_refused(c, arc, arc_len, "flush to zero");
+        set_flush_to_zero(0);
+    }
+    /* back to the default: the same context works again */
+    expect_round_trip(c, arc, arc_len, g_text, 40);
+    llamazip_free_buffer(arc);
+    llamazip_ctx_free(c);
+}
+
 /* ================================================================ setup */
 
 static int group_setup(void **state)
@@ -1008,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_load_unsupported_tokenizer),
         cmocka_unit_test(test_ctx_create_errors),
         cmocka_unit_test(test_cpu_levels),
+        cmocka_unit_test(test_fp_environment),
         cmocka_unit_test(test_coding_argument_errors),
         cmocka_unit_test(test_tiny_model_frames),
         cmocka_unit_test(test_damaged_archives_tiny),

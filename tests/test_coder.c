@@ -568,6 +568,12 @@ static void test_golden_freq(void **state)
     free(l);
 }
 
+/* The larger of a double and a float (no NaN here). Not fmax: GCC 12 for
+ * AArch64 stops with an internal compiler error vectorizing an fmax
+ * reduction over floats widened to double (tree-vect-loop.cc,
+ * vect_transform_reduction) at -O2. */
+static inline double max_of(double m, float x) { return (double)x > m ? (double)x : m; }
+
 /* ---------------------------------------------------------------- frequencies */
 
 static void check_table(const lz_freq_table *t, uint32_t n)
@@ -600,7 +606,7 @@ static void test_freq_properties(void **state)
         assert_true(total > LZ_FREQ_TARGET - 2 * n);
         /* against a float64 softmax (libm is the yardstick here) */
         double mx = -INFINITY, sum = 0;
-        for (uint32_t i = 0; i < n; i++) mx = fmax(mx, l[i]);
+        for (uint32_t i = 0; i < n; i++) mx = max_of(mx, l[i]);
         for (uint32_t i = 0; i < n; i++) sum += p[i] = exp((double)l[i] - mx);
         /* expected: freq = 1 + p * (TARGET - n), less than 1 for the
          * truncation; lz_expf on a float difference is good to ~1e-6 */
@@ -761,7 +767,7 @@ static void test_overhead_llm_like(void **state)
         }
         assert_int_equal(lz_freq_from_logits(l, n, &t), 0);
         double mx = -INFINITY, acc = 0;
-        for (uint32_t i = 0; i < n; i++) mx = fmax(mx, l[i]);
+        for (uint32_t i = 0; i < n; i++) mx = max_of(mx, l[i]);
         for (uint32_t i = 0; i < n; i++) cdf[i] = acc += exp((double)l[i] - mx);
         for (int j = 0; j < PER_CTX; j++, nt++) {
             const double u = rng_unit(&rng) * acc;
@@ -920,7 +926,10 @@ static void test_freq_speed(void **state)
     const double lookup = (now_s() - t0) / nl;
     printf("lz_freq_from_logits n=%u: best of %d %.0f us per call (%.2f ns per logit); lookup %.0f ns (%u)\n", n,
            reps, best * 1e6, best * 1e9 / n, lookup * 1e9, sink & 1);
-    assert_true(best < 0.05); /* loose: catches a pathological slowdown, not noise */
+    /* loose: catches a pathological slowdown, not noise; not under an emulator
+     * (make test-arm sets LZ_TEST_EMULATED: qemu-user runs 10-50 times slower) */
+    if (getenv("LZ_TEST_EMULATED")) printf("  emulated (LZ_TEST_EMULATED): the time is not checked\n");
+    else assert_true(best < 0.05);
     lz_freq_free(&t);
     free(l);
 }

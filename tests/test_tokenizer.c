@@ -817,7 +817,8 @@ static void test_speed(void **state)
     printf("speed: book1 (%zu bytes, %zu tokens) at %.2f MB/s of CPU time%s\n", len, n, mbs,
            TEST_SANITIZED ? " (sanitized build)" : "");
     /* a sanity bound only (make bench-tokenizer measures); sanitizers are slow */
-    assert_true(mbs > (TEST_SANITIZED ? 0.1 : 1.0));
+    /* not under an emulator (make test-arm sets LZ_TEST_EMULATED) */
+    if (!getenv("LZ_TEST_EMULATED")) assert_true(mbs > (TEST_SANITIZED ? 0.1 : 1.0));
     free(data);
     lz_tokenizer_free(t);
 }

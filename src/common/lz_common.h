@@ -16,6 +16,13 @@
 
 #include "llamazip.h"
 
+/* Every module reads little-endian GGUF and archive bytes as host values:
+ * a big-endian target is refused here, at build time (the run-time check
+ * is lz_platform_check, common/platform.h). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#  error "llama-zip needs a little-endian target: GGUF files and archives are little-endian (doc/determinism.md)"
+#endif
+
 #define LZ_ERR_MSG_MAX 512
 
 typedef struct lz_err {

@@ -5,10 +5,13 @@ differently built and configured programs, and each decodes the others'.
   - the same program forced to the scalar kernels (LLAMAZIP_CPU=scalar)
   - with 1 thread and batch 3
   - a clang -O0 build without any SIMD code (LZ_NO_SIMD=1), if clang is installed
+  - make check-portability's quick subset (tools/check_portability.py --quick): tiny models
+    through this build and an AArch64 build under qemu-aarch64, when the tools are installed
 """
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -52,3 +55,22 @@ def test_archives_identical_across_builds():
     first, last = vs[0], vs[-1]
     assert run(last[1], last[2] + ["-d"], ref, last[3]) == TEXT
     assert run(first[1], ["-d"], archives[last[0]], first[3]) == TEXT
+
+
+def test_portability_quick_with_aarch64():
+    """make check-portability's quick subset: the tiny models through this build at every kernel
+    level (1 and 3 threads) and an AArch64 build under qemu at scalar and NEON; byte-identical
+    archives, each decoded by every variant. Skipped without the AArch64 tools
+    (sh tools/deps.sh install-arm)."""
+    if not (shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc")):
+        pytest.skip("needs qemu-aarch64 and aarch64-linux-gnu-gcc (sh tools/deps.sh install-arm)")
+    if not os.path.isdir(os.path.join(ROOT, "build", "tiny")):
+        pytest.skip("needs the tiny models (make tiny-models)")
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "check_portability.py"), "--quick",
+                        "--require-arm", "--prog", PROG, "--tiny", "llama-q4_0-ropefreqs,qwen2-q8_0"],
+                       cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=3600)
+    out = p.stdout.decode()
+    print(out)
+    assert p.returncode == 0, out[-3000:]
+    assert "all archives identical, every decoding exact" in out
+    assert "(qemu)" in out
