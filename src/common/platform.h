@@ -9,7 +9,7 @@
  *  - the default floating-point environment: rounding to nearest even, and
  *    subnormals kept (no flush-to-zero, no denormals-are-zero: x86 MXCSR
  *    FTZ/DAZ, AArch64 FPCR.FZ). A caller (or a library it loaded, or a
- *    -ffast-math startup file) that changed them would make the logits, and
+ *    startup file linked by unsafe math options) that changed them would make the logits, and
  *    so the archive, differ from every other machine's.
  */
 #ifndef LZ_PLATFORM_H
