@@ -10,7 +10,10 @@
  *       (what a single-token step does): GB/s of weights, beside the read
  *       bandwidth;
  *     - gemm on packed weights with 64 and 512 activation columns (what a
- *       batch does): GMAC/s, and its share of the level's int8 peak.
+ *       batch does): GMAC/s, and its share of the level's int8 peak;
+ *     - gemm on packed weights larger than the caches with 4 and 8 columns
+ *       (what lockstep decoding of 4 or 8 streams does): GB/s of packed
+ *       weights, beside the read bandwidth; memory-bound if near it.
  * Times are CPU time of this thread, median of several runs.
  *
  *   bench_kernels [MiB] [type ...]      e.g. bench_kernels 64 Q8_0 Q4_K
@@ -184,6 +187,7 @@ static double read_bandwidth(void)
 typedef struct {
     double vec_dot_gbs;      /* GB/s of weights, one column */
     double gemm64, gemm512;  /* GMAC/s on packed weights */
+    double gemm4_gbs, gemm8_gbs;   /* GB/s of packed weights, 4 and 8 columns, out of cache */
     int packed;
 } result;
 
@@ -210,8 +214,8 @@ static result bench_one(lz_type t, lz_isa isa, size_t mib)
     uint8_t *w = lz_malloc_aligned(wbytes);
     uint8_t *a = lz_malloc_aligned(ab * 512);
     float *x = malloc(n * sizeof(float));
-    float *out = malloc((size_t)(rows > gemm_rows * 512 ? rows : gemm_rows * 512) * sizeof(float));
-    result r = { 0, 0, 0, 0 };
+    float *out = malloc((size_t)(rows * 8 > gemm_rows * 512 ? rows * 8 : gemm_rows * 512) * sizeof(float));
+    result r = { 0, 0, 0, 0, 0, 0 };
     if (!w || !a || !x || !out) { fprintf(stderr, "out of memory\n"); exit(1); }
     fill_weights(t, w, wbytes, n);
     for (int c = 0; c < 512; c++) {
@@ -236,6 +240,13 @@ static result bench_one(lz_type t, lz_isa isa, size_t mib)
             r.gemm64 = time_gemm(&pm, isa, gemm_rows, a, ab, 64, out, n);
             r.gemm512 = time_gemm(&pm, isa, gemm_rows, a, ab, 512, out, n);
         }
+        lz_pack_free(&pm);
+    }
+    if (r.packed && lz_pack_alloc(&pm, isa, t, n, rows) == 0) {
+        lz_pack_rows(&pm, w, rb, 0, rows);
+        const double pbytes = (double)pm.panel_bytes * (double)((rows + pm.panel_rows - 1) / pm.panel_rows);
+        r.gemm4_gbs = time_gemm(&pm, isa, rows, a, ab, 4, out, n) / (4.0 * n * rows) * pbytes;
+        r.gemm8_gbs = time_gemm(&pm, isa, rows, a, ab, 8, out, n) / (8.0 * n * rows) * pbytes;
         lz_pack_free(&pm);
     }
     lz_free_aligned(w);
@@ -279,9 +290,10 @@ int main(int argc, char **argv)
         if (js) fprintf(js, "%s\"%s\": %.3f", first ? "" : ", ", lz_isa_name(isas[ii]), peak[isas[ii]]);
         first = 0;
     }
-    printf("\n\n%-6s %-7s %9s %9s %10s %8s %10s %8s\n", "type", "isa", "vec_dot", "of bw", "gemm64", "of peak",
-           "gemm512", "of peak");
-    printf("%-6s %-7s %9s %9s %10s %8s %10s %8s\n", "", "", "GB/s", "", "GMAC/s", "", "GMAC/s", "");
+    printf("\n\n%-6s %-7s %9s %9s %10s %8s %10s %8s %8s %8s\n", "type", "isa", "vec_dot", "of bw", "gemm64", "of peak",
+           "gemm512", "of peak", "gemm4", "gemm8");
+    printf("%-6s %-7s %9s %9s %10s %8s %10s %8s %8s %8s\n", "", "", "GB/s", "", "GMAC/s", "", "GMAC/s", "", "GB/s",
+           "GB/s");
     if (js) fprintf(js, "},\n  \"kernels\": [");
     first = 1;
     for (size_t ti = 0; ti < sizeof(all) / sizeof(all[0]); ti++) {
@@ -297,14 +309,16 @@ int main(int argc, char **argv)
             const result r = bench_one(t, isa, mib);
             printf("%-6s %-7s %9.2f %8.0f%%", lz_type_name(t), lz_isa_name(isa), r.vec_dot_gbs, 100.0 * r.vec_dot_gbs / bw);
             if (r.packed)
-                printf(" %10.1f %7.0f%% %10.1f %7.0f%%", r.gemm64, 100.0 * r.gemm64 / peak[isa], r.gemm512,
-                       100.0 * r.gemm512 / peak[isa]);
+                printf(" %10.1f %7.0f%% %10.1f %7.0f%% %8.2f %8.2f", r.gemm64, 100.0 * r.gemm64 / peak[isa], r.gemm512,
+                       100.0 * r.gemm512 / peak[isa], r.gemm4_gbs, r.gemm8_gbs);
             printf("\n");
             fflush(stdout);
             if (js) {
                 fprintf(js, "%s\n    {\"type\": \"%s\", \"isa\": \"%s\", \"vec_dot_gbs\": %.3f", first ? "" : ",",
                         lz_type_name(t), lz_isa_name(isa), r.vec_dot_gbs);
-                if (r.packed) fprintf(js, ", \"gemm64_gmacs\": %.3f, \"gemm512_gmacs\": %.3f", r.gemm64, r.gemm512);
+                if (r.packed)
+                    fprintf(js, ", \"gemm64_gmacs\": %.3f, \"gemm512_gmacs\": %.3f, \"gemm4_gbs\": %.3f, \"gemm8_gbs\": %.3f",
+                            r.gemm64, r.gemm512, r.gemm4_gbs, r.gemm8_gbs);
                 fprintf(js, "}");
                 first = 0;
             }

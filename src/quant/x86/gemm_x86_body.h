@@ -135,6 +135,22 @@ INLINE int32_t rd32s(const uint8_t *p)
     return v;
 }
 
+/* Software prefetch of the row tile after the current one, a slice per
+ * block: the hardware prefetcher follows the four or more interleaved
+ * streams of one tile (bytes, scales of each panel) but restarts at every
+ * tile, and at a few columns the weights are read faster than it ramps up.
+ * A prefetch never faults, so running past the matrix is harmless. */
+INLINE void prefetch_slice(const uint8_t *next, size_t span, int64_t nb, int64_t b)
+{
+    if (!next) return;
+    const size_t step = ((span / (size_t)nb) + 63) & ~(size_t)63;
+    const uint8_t *p = next + (size_t)b * step;
+    for (size_t o = 0; o < step; o += 64) _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+}
+
+/* Bytes of the panels a tile of RV row vectors reads. */
+INLINE size_t tile_span(int RV, size_t panel_bytes) { return (size_t)((RV + VPP - 1) / VPP) * panel_bytes; }
+
 /* The halving reduction of acc[0..7] (quant.h), lane-wise. */
 INLINE gvf gv_reduce8(const gvf *acc, size_t stride)
 {
@@ -287,8 +303,9 @@ INLINE const uint8_t *rowvec_panel(const uint8_t *panels, size_t panel_bytes, in
  * column) in acc[8][RV][C] (memory; each is touched once per block).
  */
 INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *tile, int C, int64_t nb,
-                   b32_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
+                   b32_layout L, gvf *acc, float *out, size_t out_stride, int n_rows, const uint8_t *next)
 {
+    const size_t span = tile_span(RV, panel_bytes);
     const uint8_t *pu[4];
     const float *pd[4], *pm[4];
     for (int rv = 0; rv < RV; rv++) {
@@ -303,6 +320,7 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
         const uint8_t *t = tile + (size_t)b * ATILE32_BLOCK;
         const float *td = (const float *)(t + 8 * G32_C * 4), *ts = td + G32_C;
         const int32_t *tstart = (const int32_t *)(ts + G32_C);
+        prefetch_slice(next, span, nb, b);
         gvi s[4][8];
 #pragma GCC unroll 8
         for (int c = 0; c < C; c++) {
@@ -365,9 +383,9 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
 }
 
 static void tile32_cols(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *tile, int C, int64_t nb,
-                        b32_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
+                        b32_layout L, gvf *acc, float *out, size_t out_stride, int n_rows, const uint8_t *next)
 {
-#define T32(RVc, Cc) tile32(panels, panel_bytes, RVc, tile, Cc, nb, L, acc, out, out_stride, n_rows)
+#define T32(RVc, Cc) tile32(panels, panel_bytes, RVc, tile, Cc, nb, L, acc, out, out_stride, n_rows, next)
 #if GW == 16
 #define T32C(RVc)                \
     switch (C) {                 \
@@ -423,7 +441,8 @@ INLINE int gemm32_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, i
         const uint8_t *p = panels + (size_t)(r0 / PANEL) * panel_bytes;
         for (int64_t t = 0; t < n_tiles; t++)
             tile32_cols(p, panel_bytes, RV, tiles + (size_t)t * tbytes, (int)LZ_MIN((int64_t)G32_C, n_cols - t * G32_C),
-                        nb, L, acc, out + (size_t)t * G32_C * out_stride + (size_t)r0, out_stride, rows);
+                        nb, L, acc, out + (size_t)t * G32_C * out_stride + (size_t)r0, out_stride, rows,
+                        t == 0 && r0 + G32_ROWS < n_rows ? p + tile_span(RV, panel_bytes) : NULL);
     }
     return 1;
 }
@@ -517,8 +536,10 @@ static void panelk_pack(uint8_t *panel, const uint8_t *w, size_t row_bytes, int 
 }
 
 INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes, int64_t c0,
-                  int C, int64_t nb, k_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
+                  int C, int64_t nb, k_layout L, gvf *acc, float *out, size_t out_stride, int n_rows,
+                  const uint8_t *next)
 {
+    const size_t span = tile_span(RV, panel_bytes);
     const int G = k_groups(L);
     const int QG = 64 / G;   /* quads per group */
     const uint8_t *pu[2];
@@ -536,6 +557,7 @@ INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8
     for (int i = 0; i < 8 * RV * C; i++) GV_STORE_F(acc + i, GV_ZERO_F());
     for (int64_t b = 0; b < nb; b++) {
         const size_t ab = (size_t)b * Q8K_SIZE;
+        prefetch_slice(next, span, nb, b);
         gvi isum[2][4], msum[2][4];
 #pragma GCC unroll 4
         for (int c = 0; c < C; c++)
@@ -615,9 +637,10 @@ INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8
 #define GK_ROWS (GK_RV * GW)
 
 static void tilek_cols(const uint8_t *panels, size_t panel_bytes, int RV, const uint8_t *act, size_t act_bytes,
-                       int64_t c0, int C, int64_t nb, k_layout L, gvf *acc, float *out, size_t out_stride, int n_rows)
+                       int64_t c0, int C, int64_t nb, k_layout L, gvf *acc, float *out, size_t out_stride, int n_rows,
+                       const uint8_t *next)
 {
-#define TK(RVc, Cc) tilek(panels, panel_bytes, RVc, act, act_bytes, c0, Cc, nb, L, acc, out, out_stride, n_rows)
+#define TK(RVc, Cc) tilek(panels, panel_bytes, RVc, act, act_bytes, c0, Cc, nb, L, acc, out, out_stride, n_rows, next)
 #define TKC(RVc)                \
     switch (C) {                 \
     case 1: TK(RVc, 1); break;   \
@@ -642,7 +665,8 @@ INLINE int gemmk_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, in
         const uint8_t *p = panels + (size_t)(r0 / PANEL) * panel_bytes;
         for (int64_t c0 = 0; c0 < n_cols; c0 += GK_C)
             tilek_cols(p, panel_bytes, RV, act, act_bytes, c0, (int)LZ_MIN((int64_t)GK_C, n_cols - c0), nb, L, acc,
-                       out + (size_t)r0, out_stride, rows);
+                       out + (size_t)r0, out_stride, rows,
+                       c0 == 0 && r0 + GK_ROWS < n_rows ? p + tile_span(RV, panel_bytes) : NULL);
     }
     return 1;
 }
