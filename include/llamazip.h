@@ -226,6 +226,20 @@ typedef int (*llamazip_write_fn)(void *user, const void *data, size_t size);
 LLAMAZIP_API llamazip_status llamazip_decompress_stream(llamazip_ctx *ctx, const void *src, size_t src_size,
                                                         llamazip_write_fn write, void *user);
 
+/* Supplies archive bytes: puts up to `size` bytes in buf and sets *got
+ * (0 only at the end of the input); returns 0, or a status (e.g.
+ * LLAMAZIP_E_IO) to stop: the call then fails with it. */
+typedef int (*llamazip_read_fn)(void *user, void *buf, size_t size, size_t *got);
+
+/*! llamazip_decompress_reader() :
+ *  llamazip_decompress_stream with the archives pulled from `read` as they
+ *  are decoded, so that memory stays bounded whatever the size of the
+ *  input too: a few MiB of archive bytes are held at a time. The input may
+ *  hold several archives one after another; llamazip_ctx_stats()'s
+ *  input_bytes says how many bytes were read. */
+LLAMAZIP_API llamazip_status llamazip_decompress_reader(llamazip_ctx *ctx, llamazip_read_fn read, void *read_user,
+                                                        llamazip_write_fn write, void *write_user);
+
 /* ---------------------------------------------------------------- listing */
 
 /* What an archive holds, read without decoding it (llama-zip --list). */

@@ -314,9 +314,36 @@ static int sink_write(void *user, const void *data, size_t n)
     return 0;
 }
 
+/* Archive bytes pulled from a file as they are decoded; the first
+ * DIAG_HEAD bytes are kept to name the model of an archive that another
+ * model made (cli_decode_error). */
+#define DIAG_HEAD ((size_t)64 << 10)
+
+typedef struct {
+    FILE *f;
+    uint8_t head[DIAG_HEAD];
+    size_t head_len;
+    int error;             /* errno of a failed read */
+} in_source;
+
+static int source_read(void *user, void *buf, size_t size, size_t *got)
+{
+    in_source *in = user;
+    *got = fread(buf, 1, size, in->f);
+    if (*got == 0 && ferror(in->f)) {
+        in->error = errno ? errno : EIO;
+        return LLAMAZIP_E_IO;
+    }
+    const size_t room = DIAG_HEAD - in->head_len, keep = *got < room ? *got : room;
+    memcpy(in->head + in->head_len, buf, keep);
+    in->head_len += keep;
+    return 0;
+}
+
 /* -d and --test: the output goes to its file (temporary file, renamed at
- * the end) or standard output as it is decoded. */
-static int decompress_and_write(cli_state *st, const cli_job *job, const uint8_t *arc, size_t arc_len)
+ * the end) or standard output as it is decoded; the archive comes from
+ * memory (arc) or, read as it is decoded, from the stream `from`. */
+static int decompress_and_write(cli_state *st, const cli_job *job, const uint8_t *arc, size_t arc_len, FILE *from)
 {
     const cli_options *o = st->opt;
     out_sink sink;
@@ -333,13 +360,28 @@ static int decompress_and_write(cli_state *st, const cli_job *job, const uint8_t
         }
         sink.file = &file;
     }
-    llamazip_status rc = llamazip_decompress_stream(st->ctx, arc, arc_len, sink_write, &sink);
+    in_source *src = NULL;
+    llamazip_status rc;
+    if (from) {
+        if (!(src = calloc(1, sizeof(*src)))) {
+            print_error(job->name, "out of memory");
+            if (sink.file) fio_out_finish(&file, 0, NULL, &refused, msg, sizeof(msg));
+            return EXIT_DATA;
+        }
+        src->f = from;
+        rc = llamazip_decompress_reader(st->ctx, source_read, src, sink_write, &sink);
+        arc = src->head;
+        arc_len = src->head_len;
+    } else {
+        rc = llamazip_decompress_stream(st->ctx, arc, arc_len, sink_write, &sink);
+    }
     progress_clear(&st->progress);
     int status = 0;
     if (rc != LLAMAZIP_OK) {
         char why[1536];
         cli_decode_error(why, sizeof(why), rc, llamazip_ctx_error(st->ctx), st->model, arc, arc_len);
         if (sink.error) print_error(job->name, errno_text(sink.error));
+        else if (src && src->error) print_error(job->name, errno_text(src->error));
         else print_error(job->name, why);
         status = rc == LLAMAZIP_E_USAGE ? EXIT_USAGE : EXIT_DATA;
     }
@@ -357,6 +399,7 @@ static int decompress_and_write(cli_state *st, const cli_job *job, const uint8_t
         }
     }
     free(sink.held);
+    free(src);
     if (status == 0 && o->test && o->verbose) {
         llamazip_stats s;
         llamazip_ctx_stats(st->ctx, &s);
@@ -375,7 +418,7 @@ static int code_and_write(cli_state *st, const cli_job *job, const uint8_t *in, 
     int rc = compressing ? 0 : archive_bytes(job, base64, in, in_len, &arc, &arc_len);
     if (rc) return rc;
     if (!compressing) {
-        rc = decompress_and_write(st, job, arc, arc_len);
+        rc = decompress_and_write(st, job, arc, arc_len, NULL);
         if (arc != in) free(arc);
         return rc;
     }
@@ -421,10 +464,25 @@ static uint8_t *argument_text(const cli_options *o, size_t *len)
     return data;
 }
 
+/* Binary archives from a file or standard input are decoded as they are
+ * read (memory bounded whatever their size); base64 ones are read whole. */
+static int streams_archive(const cli_options *o) { return o->mode == MODE_DECOMPRESS && o->format != FMT_BASE64; }
+
 static int process_job(cli_state *st, const cli_job *job)
 {
     uint8_t *data = NULL;
     size_t len = 0;
+    if (streams_archive(st->opt) && (job->from_stdin || job->in_path)) {
+        if (job->from_stdin) return decompress_and_write(st, job, NULL, 0, stdin);
+        FILE *f = fopen(job->in_path, "rb");
+        if (!f) {
+            print_error(job->in_path, errno_text(errno));
+            return EXIT_DATA;
+        }
+        int rc = decompress_and_write(st, job, NULL, 0, f);
+        fclose(f);
+        return rc;
+    }
     if (job->from_stdin) {
         return code_and_write(st, job, st->stdin_data, st->stdin_len);
     } else if (job->in_path) {
@@ -574,7 +632,7 @@ static int read_stdin_once(cli_state *st)
 {
     int wanted = 0;
     for (int i = 0; i < st->n_jobs; i++) wanted |= st->jobs[i].from_stdin && !st->jobs[i].status;
-    if (!wanted) return 0;
+    if (!wanted || streams_archive(st->opt)) return 0;   /* archives are read as they are decoded */
     if (isatty(STDIN_FILENO))
         fprintf(stderr, "llama-zip: reading %s from the terminal; end with Ctrl+D (see llama-zip --help)\n",
                 st->opt->mode == MODE_COMPRESS ? "the text to compress" : "the archive");

@@ -183,26 +183,53 @@ static int stream_write(void *user, const uint8_t *p, size_t n)
     return rc ? (rc > 0 ? rc : LLAMAZIP_E_IO) : 0;
 }
 
+/* Checks shared by the streamed entries, before any work. */
+static int stream_begin(llamazip_ctx *ctx)
+{
+    lz_err_clear(&ctx->err);
+    memset(&ctx->stats, 0, sizeof(ctx->stats));
+    if (lz_platform_check(&ctx->err)) return ctx->err.code;
+    if (gguf_check_unchanged(ctx->model->gguf, &ctx->err)) {
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
+        return ctx->err.code;
+    }
+    return 0;
+}
+
+static llamazip_status stream_end(llamazip_ctx *ctx, int rc, double t0, uint64_t in_bytes, const stream_out *o)
+{
+    if (!rc && (rc = gguf_check_unchanged(ctx->model->gguf, &ctx->err)))
+        lz_err_context(&ctx->err, "%s", ctx->model->path);
+    ctx->stats.seconds = lz_now_seconds() - t0;
+    ctx->stats.input_bytes = in_bytes;
+    ctx->stats.output_bytes = o->bytes;
+    if (rc && !ctx->err.msg[0]) lz_fail(&ctx->err, rc, "%s", llamazip_status_name(rc));
+    return (llamazip_status)rc;
+}
+
 llamazip_status llamazip_decompress_stream(llamazip_ctx *ctx, const void *src, size_t n, llamazip_write_fn write,
                                            void *user)
 {
     if (!ctx) return LLAMAZIP_E_USAGE;
-    lz_err_clear(&ctx->err);
-    memset(&ctx->stats, 0, sizeof(ctx->stats));
+    int rc = stream_begin(ctx);
+    if (rc) return (llamazip_status)rc;
     if (!write || (!src && n)) return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL argument");
-    if (lz_platform_check(&ctx->err)) return (llamazip_status)ctx->err.code;
-    if (gguf_check_unchanged(ctx->model->gguf, &ctx->err)) {
-        lz_err_context(&ctx->err, "%s", ctx->model->path);
-        return (llamazip_status)ctx->err.code;
-    }
     const double t0 = lz_now_seconds();
     stream_out o = { write, user, 0 };
-    int rc = lz_codec_decompress_stream(ctx, src ? src : "", n, stream_write, &o);
-    if (!rc && (rc = gguf_check_unchanged(ctx->model->gguf, &ctx->err)))
-        lz_err_context(&ctx->err, "%s", ctx->model->path);
-    ctx->stats.seconds = lz_now_seconds() - t0;
-    ctx->stats.input_bytes = n;
-    ctx->stats.output_bytes = o.bytes;
-    if (rc && !ctx->err.msg[0]) lz_fail(&ctx->err, rc, "%s", llamazip_status_name(rc));
-    return (llamazip_status)rc;
+    rc = lz_codec_decompress_stream(ctx, src ? src : "", n, stream_write, &o);
+    return stream_end(ctx, rc, t0, n, &o);
+}
+
+llamazip_status llamazip_decompress_reader(llamazip_ctx *ctx, llamazip_read_fn read, void *read_user,
+                                           llamazip_write_fn write, void *write_user)
+{
+    if (!ctx) return LLAMAZIP_E_USAGE;
+    int rc = stream_begin(ctx);
+    if (rc) return (llamazip_status)rc;
+    if (!write || !read) return (llamazip_status)lz_fail(&ctx->err, LLAMAZIP_E_USAGE, "NULL argument");
+    const double t0 = lz_now_seconds();
+    stream_out o = { write, write_user, 0 };
+    uint64_t consumed = 0;
+    rc = lz_codec_decompress_reader(ctx, read, read_user, stream_write, &o, &consumed);
+    return stream_end(ctx, rc, t0, consumed, &o);
 }

@@ -43,5 +43,13 @@ int lz_codec_decompress(llamazip_ctx *ctx, const uint8_t *src, size_t n, lz_buf 
  * status that stops decoding). */
 int lz_codec_decompress_stream(llamazip_ctx *ctx, const uint8_t *src, size_t n,
                                int (*write)(void *user, const uint8_t *p, size_t n), void *user);
+/* Archive bytes a pulled decompression reads before decoding them (8 MiB;
+ * tests lower it to cross group boundaries with small archives). */
+extern size_t lz_decompress_group_bytes;
+/* The same with the archive bytes pulled from `read` (bounded memory);
+ * *consumed: the bytes read. */
+int lz_codec_decompress_reader(llamazip_ctx *ctx, int (*read)(void *user, void *buf, size_t size, size_t *got),
+                               void *ruser, int (*write)(void *user, const uint8_t *p, size_t n), void *wuser,
+                               uint64_t *consumed);
 
 #endif /* LZ_API_INTERNAL_H */

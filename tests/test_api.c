@@ -36,6 +36,10 @@
 #include "llamazip.h"
 #include "util/gguf_builder.h"
 
+/* The one internal knob these tests use (src/api_internal.h): the archive
+ * bytes a pulled decompression reads per group of frames. */
+extern size_t lz_decompress_group_bytes;
+
 #define DEFAULT_MODEL "models/gemma-3-270m-q4_k_m.gguf"
 #define ERRBUF 1024
 
@@ -688,6 +692,148 @@ static void check_damage(const llamazip_model *m, const uint8_t *arc, size_t arc
     llamazip_ctx_free(c);
 }
 
+/* llamazip_decompress_reader: archives pulled in small, uneven reads and
+ * decoded in groups of a few frames (the group size lowered so that a
+ * small archive crosses many group boundaries), several archives back to
+ * back (an empty one among them), against llamazip_decompress; a truncated
+ * input, a damaged segment in the middle and a failing reader stop it with
+ * their status. */
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos, step;
+    int fail_at;          /* read number that fails (0: none) */
+    int reads;
+} chunk_reader;
+
+static int chunk_read(void *user, void *buf, size_t size, size_t *got)
+{
+    chunk_reader *r = user;
+    if (r->fail_at && ++r->reads == r->fail_at) return LLAMAZIP_E_IO;
+    size_t n = r->len - r->pos;
+    if (n > size) n = size;
+    if (n > r->step) n = r->step;
+    memcpy(buf, r->p + r->pos, n);
+    r->pos += n;
+    *got = n;
+    r->step = r->step % 61 + 7;   /* uneven pieces */
+    return 0;
+}
+
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} bytes;
+
+static int bytes_add(bytes *b, const void *p, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->len + n) nc *= 2;
+        uint8_t *d = realloc(b->data, nc);
+        if (!d) return -1;
+        b->data = d;
+        b->cap = nc;
+    }
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static int collect_write(void *user, const void *data, size_t size)
+{
+    return bytes_add(user, data, size) ? LLAMAZIP_E_NOMEM : 0;
+}
+
+static llamazip_status pull(llamazip_ctx *c, const uint8_t *arc, size_t len, int fail_at, bytes *out)
+{
+    chunk_reader r = { arc, len, 0, 5, fail_at, 0 };
+    out->len = 0;
+    return llamazip_decompress_reader(c, chunk_read, &r, collect_write, out);
+}
+
+static void test_decompress_reader(void **state)
+{
+    (void)state;
+    /* text in many segments with binary pieces (RAW/ZSTD frames) between them */
+    static uint8_t src[6000];
+    for (size_t i = 0; i < sizeof(src); i++) src[i] = (uint8_t)g_text[i % sizeof(g_text)];
+    for (size_t i = 1500; i < 1800; i++) src[i] = (uint8_t)(i * 2654435761u >> 13);
+    for (size_t i = 4000; i < 4100; i++) src[i] = 0;
+    llamazip_ctx_params p;
+    llamazip_ctx_params_default(&p);
+    p.n_ctx = 64;
+    p.segment_size = 300;
+    char err[ERRBUF];
+    llamazip_ctx *c = NULL;
+    assert_int_equal(llamazip_ctx_create(g_tiny_model, &p, &c, err, sizeof(err)), LLAMAZIP_OK);
+    uint8_t *a1, *a2, *a0;
+    size_t n1, n2, n0;
+    compress_ok(c, src, sizeof(src), &a1, &n1);
+    compress_ok(c, src + 100, 2000, &a2, &n2);
+    compress_ok(c, "", 0, &a0, &n0);
+    /* the first archive: many segments, and frames of other kinds between them */
+    llamazip_archive_info info;
+    llamazip_frame_info fi[64];
+    size_t used = 0;
+    assert_int_equal(llamazip_archive_list(a1, n1, &info, fi, 64, &used, NULL, 0), LLAMAZIP_OK);
+    int kinds[256] = { 0 };
+    for (uint32_t i = 0; i < info.n_frames && i < 64; i++) kinds[(unsigned char)fi[i].kind]++;
+    printf("  archive 1: %u frames (%d model, %d raw, %d zstd)\n", info.n_frames, kinds['M'], kinds['R'], kinds['Z']);
+    assert_true(kinds['M'] >= 10);
+    assert_true(kinds['R'] + kinds['Z'] >= 1);
+    bytes cat = { 0 }, want = { 0 }, got = { 0 };
+    assert_int_equal(bytes_add(&cat, a1, n1) | bytes_add(&cat, a0, n0) | bytes_add(&cat, a2, n2), 0);
+    assert_int_equal(bytes_add(&want, src, sizeof(src)) | bytes_add(&want, src + 100, 2000), 0);
+    const size_t saved = lz_decompress_group_bytes;
+    const size_t groups[] = { 1, 200, 1000, saved };
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        lz_decompress_group_bytes = groups[g];
+        llamazip_status rc = pull(c, cat.data, cat.len, 0, &got);
+        if (rc != LLAMAZIP_OK) fail_msg("group %zu: %s: %s", groups[g], llamazip_status_name(rc), llamazip_ctx_error(c));
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        llamazip_stats st;
+        llamazip_ctx_stats(c, &st);
+        assert_int_equal(st.input_bytes, cat.len);
+        assert_int_equal(st.output_bytes, want.len);
+    }
+    printf("  3 archives (%zu bytes, one empty) pulled in 7..67-byte reads, groups of 1 B .. 8 MiB: identical\n",
+           cat.len);
+    lz_decompress_group_bytes = 200;
+    /* every truncation fails with TRUNCATED (or NOT_ARCHIVE / CORRUPT where the cut leaves a different stream) */
+    int truncated = 0;
+    for (size_t cut = 1; cut < n1; cut += 7) {
+        llamazip_status rc = pull(c, a1, cut, 0, &got);
+        if (rc != LLAMAZIP_E_TRUNCATED && rc != LLAMAZIP_E_CORRUPT)
+            fail_msg("cut at %zu: %s: %s", cut, llamazip_status_name(rc), llamazip_ctx_error(c));
+        truncated += rc == LLAMAZIP_E_TRUNCATED;
+    }
+    assert_true(truncated > 0);
+    /* a damaged byte in the middle of the archive: an error, never other data */
+    uint8_t *bad = malloc(n1);
+    assert_non_null(bad);
+    memcpy(bad, a1, n1);
+    bad[n1 / 2] ^= 0x55;
+    llamazip_status rc = pull(c, bad, n1, 0, &got);
+    assert_true(rc == LLAMAZIP_E_CORRUPT || rc == LLAMAZIP_E_CHECKSUM || rc == LLAMAZIP_E_TRUNCATED);
+    /* the reader's own failure is the call's status */
+    assert_int_equal(pull(c, a1, n1, 3, &got), LLAMAZIP_E_IO);
+    /* junk after an archive */
+    assert_int_equal(bytes_add(&cat, "junk", 4), 0);
+    rc = pull(c, cat.data, cat.len, 0, &got);
+    assert_int_equal(rc, LLAMAZIP_E_CORRUPT);
+    assert_non_null(strstr(llamazip_ctx_error(c), "4 unexpected bytes"));
+    lz_decompress_group_bytes = saved;
+    free(bad);
+    free(cat.data);
+    free(want.data);
+    free(got.data);
+    llamazip_free_buffer(a0);
+    llamazip_free_buffer(a1);
+    llamazip_free_buffer(a2);
+    llamazip_ctx_free(c);
+}
+
 static void test_damaged_archives_tiny(void **state)
 {
     (void)state;
@@ -1083,6 +1229,7 @@ int main(void)
         cmocka_unit_test(test_fp_environment),
         cmocka_unit_test(test_coding_argument_errors),
         cmocka_unit_test(test_tiny_model_frames),
+        cmocka_unit_test(test_decompress_reader),
         cmocka_unit_test(test_damaged_archives_tiny),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_model_mismatch),

@@ -169,11 +169,19 @@ static int push_frame(lz_archive *a, size_t *cap, const lz_frame *f, lz_err *err
     return 0;
 }
 
-static int parse_v1(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
+static int v2_varint(const uint8_t *p, size_t n, size_t *pos, uint64_t *v, const char *what, lz_err *err)
+{
+    int used = lz_varint_read(p + *pos, n - *pos, v);
+    if (used == 0) return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: data ends inside the %s", what);
+    if (used < 0) return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: malformed %s", what);
+    *pos += (size_t)used;
+    return 0;
+}
+
+static int head_v1(const uint8_t *p, size_t n, lz_archive *a, size_t *used, lz_err *err)
 {
     lz_archive_header h;
-    size_t pos = 0, cap = 0;
-    int rc = lz_header_read(p, n, &h, &pos, err);
+    int rc = lz_header_read(p, n, &h, used, err);
     if (rc) return rc;
     a->version = 1;
     a->has_settings = 1;
@@ -184,28 +192,10 @@ static int parse_v1(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
     a->original_size = h.original_size;
     a->checksum = h.content_checksum;
     a->checksum_bits = 64;
-    for (;;) {
-        lz_frame f;
-        size_t used = 0;
-        if ((rc = lz_frame_read(p + pos, n - pos, &f, &used, err))) return rc;
-        pos += used;
-        if (f.tag == LZ_FRAME_END) break;
-        if ((rc = push_frame(a, &cap, &f, err))) return rc;
-    }
-    a->size = pos;
     return 0;
 }
 
-static int v2_varint(const uint8_t *p, size_t n, size_t *pos, uint64_t *v, const char *what, lz_err *err)
-{
-    int used = lz_varint_read(p + *pos, n - *pos, v);
-    if (used == 0) return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: data ends inside the %s", what);
-    if (used < 0) return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: malformed %s", what);
-    *pos += (size_t)used;
-    return 0;
-}
-
-static int parse_v2(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
+static int head_v2(const uint8_t *p, size_t n, lz_archive *a, size_t *used, lz_err *err)
 {
     const uint8_t flags = p[0] & 0x0F;
     if (flags & ~(LZ_V2_FLAG_GENERAL | LZ_V2_FLAG_SETTINGS))
@@ -216,7 +206,7 @@ static int parse_v2(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
     a->model_id_bits = a->compact ? 16 : 64;
     a->checksum_bits = a->compact ? 32 : 64;
     const size_t id_bytes = a->compact ? 2 : 8;
-    size_t pos = 1, cap = 0;
+    size_t pos = 1;
     int rc;
     if (n - pos < id_bytes) return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: header is incomplete");
     a->model_id = a->compact ? lz_rd16(p + pos) : lz_rd64(p + pos);
@@ -234,56 +224,93 @@ static int parse_v2(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
         a->window_overlap = (uint32_t)overlap;
     }
     if ((rc = v2_varint(p, n, &pos, &a->original_size, "original size", err))) return rc;
-    if (a->compact) {
-        if (a->original_size > 0) {
-            lz_frame f;
-            memset(&f, 0, sizeof(f));
-            f.tag = LZ_FRAME_MODEL;
-            f.raw_size = a->original_size;
-            if ((rc = v2_varint(p, n, &pos, &f.payload_size, "payload size", err))) return rc;
-            if (f.payload_size > n - pos)
-                return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: the payload needs %llu bytes, %llu remain",
-                               (unsigned long long)f.payload_size, (unsigned long long)(n - pos));
-            f.payload = p + pos;
-            pos += (size_t)f.payload_size;
-            if ((rc = push_frame(a, &cap, &f, err))) return rc;
-        }
-    } else {
-        uint64_t covered = 0;
-        while (covered < a->original_size) {
-            lz_frame f;
-            size_t used = 0;
-            if ((rc = lz_frame_read(p + pos, n - pos, &f, &used, err))) return rc;
-            if (f.tag == LZ_FRAME_END) return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: unknown frame type 0x00");
-            if (f.raw_size > a->original_size - covered)
-                return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: frames hold more data than the header says");
-            if (f.raw_size == 0) return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: empty frame");
-            pos += used;
-            covered += f.raw_size;
-            if ((rc = push_frame(a, &cap, &f, err))) return rc;
-        }
-    }
-    const size_t sum_bytes = (size_t)a->checksum_bits / 8;
-    if (n - pos < sum_bytes) return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: the checksum is missing");
-    a->checksum = sum_bytes == 4 ? lz_rd32(p + pos) : lz_rd64(p + pos);
-    a->size = pos + sum_bytes;
+    *used = pos;
     return 0;
 }
 
-int lz_archive_parse(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
+int lz_archive_parse_head(const uint8_t *p, size_t n, lz_archive *a, size_t *used, lz_err *err)
 {
     memset(a, 0, sizeof(*a));
-    int rc;
+    *used = 0;
     switch (lz_archive_magic(p, n)) {
-    case 1: rc = parse_v1(p, n, a, err); break;
-    case 2: rc = parse_v2(p, n, a, err); break;
+    case 1: return head_v1(p, n, a, used, err);
+    case 2: return head_v2(p, n, a, used, err);
     case 0: return lz_fail(err, LLAMAZIP_E_NOT_ARCHIVE, "not a llama-zip archive (bad magic bytes)");
     default:
         return lz_fail(err, LLAMAZIP_E_VERSION, "unsupported archive version %d (this build reads versions 1 and 2)",
                        lz_archive_magic(p, n));
     }
-    if (rc) lz_archive_free(a);
-    return rc;
+}
+
+int lz_archive_parse_frame(const uint8_t *p, size_t n, const lz_archive *a, uint64_t *covered, lz_frame *f,
+                           size_t *used, int *done, lz_err *err)
+{
+    int rc;
+    *used = 0;
+    *done = 0;
+    memset(f, 0, sizeof(*f));
+    if (a->version == 1) {
+        /* frames until END (consumed here) */
+        if ((rc = lz_frame_read(p, n, f, used, err))) return rc;
+        if (f->tag == LZ_FRAME_END) *done = 1;
+        else *covered += f->raw_size;
+        return 0;
+    }
+    if (*covered >= a->original_size) {
+        *done = 1;
+        return 0;
+    }
+    if (a->compact) {
+        /* the one MODEL frame: payload size, payload */
+        size_t pos = 0;
+        f->tag = LZ_FRAME_MODEL;
+        f->raw_size = a->original_size;
+        if ((rc = v2_varint(p, n, &pos, &f->payload_size, "payload size", err))) return rc;
+        if (f->payload_size > n - pos)
+            return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: the payload needs %llu bytes, %llu remain",
+                           (unsigned long long)f->payload_size, (unsigned long long)(n - pos));
+        f->payload = p + pos;
+        *used = pos + (size_t)f->payload_size;
+        *covered = a->original_size;
+        return 0;
+    }
+    if ((rc = lz_frame_read(p, n, f, used, err))) return rc;
+    if (f->tag == LZ_FRAME_END) return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: unknown frame type 0x00");
+    if (f->raw_size > a->original_size - *covered)
+        return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: frames hold more data than the header says");
+    if (f->raw_size == 0) return lz_fail(err, LLAMAZIP_E_CORRUPT, "corrupt archive: empty frame");
+    *covered += f->raw_size;
+    return 0;
+}
+
+int lz_archive_parse_tail(const uint8_t *p, size_t n, lz_archive *a, size_t *used, lz_err *err)
+{
+    *used = 0;
+    if (a->version == 1) return 0;   /* the checksum is in the header */
+    const size_t sum_bytes = (size_t)a->checksum_bits / 8;
+    if (n < sum_bytes) return lz_fail(err, LLAMAZIP_E_TRUNCATED, "truncated archive: the checksum is missing");
+    a->checksum = sum_bytes == 4 ? lz_rd32(p) : lz_rd64(p);
+    *used = sum_bytes;
+    return 0;
+}
+
+int lz_archive_parse(const uint8_t *p, size_t n, lz_archive *a, lz_err *err)
+{
+    size_t pos = 0, used = 0, cap = 0;
+    uint64_t covered = 0;
+    int rc = lz_archive_parse_head(p, n, a, &pos, err);
+    for (int done = 0; !rc && !done; pos += used) {
+        lz_frame f;
+        rc = lz_archive_parse_frame(p + pos, n - pos, a, &covered, &f, &used, &done, err);
+        if (!rc && !done) rc = push_frame(a, &cap, &f, err);
+    }
+    if (!rc) rc = lz_archive_parse_tail(p + pos, n - pos, a, &used, err);
+    if (rc) {
+        lz_archive_free(a);
+        return rc;
+    }
+    a->size = pos + used;
+    return 0;
 }
 
 int lz_archive_write_v2(lz_buf *out, const lz_archive *a)

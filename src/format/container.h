@@ -83,6 +83,18 @@ int lz_archive_magic(const uint8_t *p, size_t n);
 int lz_archive_parse(const uint8_t *p, size_t n, lz_archive *a, lz_err *err);
 void lz_archive_free(lz_archive *a);
 
+/* The same parse in steps, for a reader that gets the archive piece by
+ * piece: the head (header fields, no frames), then frames one at a time
+ * until *done, then the tail (the checksum of version 2). Each step parses
+ * from p (n bytes available) and sets *used; LLAMAZIP_E_TRUNCATED means
+ * the step needs more bytes than n. `covered` (the raw bytes of the frames
+ * so far) starts at 0 and is kept by the caller; a frame's payload points
+ * into p. */
+int lz_archive_parse_head(const uint8_t *p, size_t n, lz_archive *a, size_t *used, lz_err *err);
+int lz_archive_parse_frame(const uint8_t *p, size_t n, const lz_archive *a, uint64_t *covered, lz_frame *f,
+                           size_t *used, int *done, lz_err *err);
+int lz_archive_parse_tail(const uint8_t *p, size_t n, lz_archive *a, size_t *used, lz_err *err);
+
 /* Append a version-2 archive (a->version is ignored): the compact form
  * when a->compact (then frames holds one MODEL frame, or none for an empty
  * original), else the general form. Returns 0 or LLAMAZIP_E_NOMEM. */
