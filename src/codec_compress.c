@@ -60,6 +60,9 @@ typedef struct {
     int text;
 } run;
 
+/* Raw bytes of one RAW or ZSTD frame, at most. */
+#define BINARY_PIECE ((size_t)4 << 20)
+
 /* Split the input into maximal runs of text blocks and binary blocks. */
 static int split_runs(const uint8_t *src, size_t n, run **runs, size_t *n_runs)
 {
@@ -336,7 +339,11 @@ static int cut_pieces(llamazip_ctx *ctx, const uint8_t *src, size_t n, piece_lis
         const uint8_t *p = src + runs[r].start;
         const size_t len = runs[r].len;
         if (!runs[r].text || len < MIN_TEXT_RUN) {
-            if (pieces_push(l, p, len, 0)) rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
+            /* at most BINARY_PIECE per frame, so that a decoder pulling the
+             * archive holds a bounded piece of it (codec_decompress.c) */
+            for (size_t off = 0; !rc && off < len; off += BINARY_PIECE)
+                if (pieces_push(l, p + off, len - off < BINARY_PIECE ? len - off : BINARY_PIECE, 0))
+                    rc = lz_fail(&ctx->err, LLAMAZIP_E_NOMEM, "out of memory");
             continue;
         }
         cut_list cuts;
