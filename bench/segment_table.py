@@ -2,7 +2,7 @@
 """Archive size against the segment size (doc/format.md, "Segments").
 
     bench/segment_table.py [--sizes 16K,32K,64K,128K] [--per-file BYTES] [--jobs N]
-                           [--baseline-bytes N] [--out doc/results/segments]
+                           [--baseline-bytes N] [--reuse FILE.json ...] [--out doc/results/segments]
 
 Builds about 1 MiB of text from calgary/book1, book2, news, paper1 and
 dce/data.txt (the first --per-file bytes of each, whole paper1), compresses
@@ -12,8 +12,10 @@ their cost over the baseline, segments. Compression alone gives the sizes;
 the model's coding is bit-exact, so the sizes do not depend on the machine.
 --jobs N runs N compressions at once, each with 2/N threads (the sizes do
 not depend on threads); --baseline-bytes N takes the one-segment size from
-an earlier run of the same sample instead of compressing it again.
-Writes OUT.md and OUT.json.
+an earlier run of the same sample instead of compressing it again;
+--reuse takes every row (baseline and sizes) of earlier runs' JSON files
+(same sample and model, checked) instead of measuring them again, so that
+runs done apart make one table. Writes OUT.md and OUT.json.
 """
 import argparse
 import concurrent.futures
@@ -80,11 +82,21 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "doc", "results", "segments"))
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--baseline-bytes", type=int, default=0)
+    ap.add_argument("--reuse", nargs="*", default=[])
     a = ap.parse_args()
     data = sample(a.per_file)
     print(f"sample: {len(data)} bytes from {', '.join(SOURCES)} (first {a.per_file} bytes of each; paper1 whole)")
     threads = max(1, (os.cpu_count() or 1) // a.jobs) if a.jobs > 1 else 0
-    todo = ([] if a.baseline_bytes else ["0"]) + a.sizes.split(",")
+    reused = {}
+    for path in a.reuse:
+        old = json.load(open(path))
+        if old["sample_bytes"] != len(data):
+            sys.exit(f"{path}: a sample of {old['sample_bytes']} bytes, this one has {len(data)}")
+        for r in old["rows"]:
+            reused.setdefault(r["segment_size"], r)
+    if a.baseline_bytes:
+        reused.setdefault(0, {"segment_size": 0, "bytes": a.baseline_bytes, "segments": 1, "seconds": None})
+    todo = [s for s in ["0"] + a.sizes.split(",") if s and parse_size(s) not in reused]
 
     def one(seg):
         arc, secs = compress(a.prog, a.model, data, seg, threads)
@@ -95,20 +107,20 @@ def main():
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
         rows = list(ex.map(one, todo))
-    if a.baseline_bytes:
-        rows.insert(0, {"segment_size": 0, "bytes": a.baseline_bytes, "segments": 1, "seconds": None})
+    rows = sorted(rows + list(reused.values()), key=lambda r: r["segment_size"])
     lines = [f"# Archive size against the segment size",
              "",
              f"`bench/segment_table.py` on {len(data)} bytes of text (the first {a.per_file} bytes of "
              "calgary/book1, book2, news and dce/data.txt, and all of calgary/paper1), default model "
              f"(Gemma 3 270M Q4_K_M), n_ctx 32768, overlap 0; {cpu_model()}. Sizes do not depend on the machine.",
              "",
-             "| segment size | archive bytes | cost over one segment | segments |",
-             "|---|---|---|---|"]
+             "| segment size | archive bytes | cost over one segment | segments | seconds to compress |",
+             "|---|---|---|---|---|"]
     for r in rows:
         cost = 100.0 * (r["bytes"] - rows[0]["bytes"]) / rows[0]["bytes"]
         name = "one segment" if r["segment_size"] == 0 else f"{r['segment_size'] // 1024} KiB"
-        lines.append(f"| {name} | {r['bytes']} | {cost:+.2f} % | {r['segments']} |")
+        secs = f"{r['seconds']:.0f}" if r.get("seconds") else "-"
+        lines.append(f"| {name} | {r['bytes']} | {cost:+.2f} % | {r['segments']} | {secs} |")
     ok = [r for r in rows[1:] if (r["bytes"] - rows[0]["bytes"]) <= 0.01 * rows[0]["bytes"]]
     pick = min(ok, key=lambda r: r["segment_size"]) if ok else None
     lines += ["", (f"Smallest size within 1 %: **{pick['segment_size'] // 1024} KiB**." if pick else
