@@ -111,7 +111,12 @@ def main():
             with open(path, "wb") as f:
                 for _ in range(n):
                     f.write(arc)
-            want = hashlib.sha256(text * n).hexdigest()
+            # hashed copy by copy: a child's ru_maxrss starts from its parent's
+            # RSS at fork, so this process must not hold n copies of anything
+            h = hashlib.sha256()
+            for _ in range(n):
+                h.update(text)
+            want = h.hexdigest()
             # to a file: standard output would add the CLI's hold-back of up
             # to 16 MiB (a damaged archive of a smaller output writes nothing)
             got, size, err, wall, rss = run_rss([a.prog, a.model, "-v", "-d"], path, os.path.join(tmp, "out.txt"))
