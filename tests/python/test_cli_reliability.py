@@ -78,6 +78,14 @@ def listed_settings(arc):
 # ---------------------------------------------------------------- signals (defect 1)
 
 
+def prose(size):
+    """`size` bytes of English the model predicts well and zstd does not: the project's docs."""
+    docs = sorted(f for f in os.listdir(os.path.join(ROOT, "doc")) if f.endswith(".md"))
+    text = b"".join(open(os.path.join(ROOT, "doc", f), "rb").read() for f in docs)[:size]
+    assert len(text) == size
+    return text
+
+
 @pytest.fixture(scope="module")
 def slow_archive(tmp_path_factory):
     """An archive the default model decodes for many seconds, in windows of 7 tokens.
@@ -90,10 +98,7 @@ def slow_archive(tmp_path_factory):
     them inside the 2 s before the signal. The margin is wide on purpose."""
     if not os.path.exists(GEMMA):
         pytest.skip("needs the default model (make model)")
-    docs = sorted(f for f in os.listdir(os.path.join(ROOT, "doc")) if f.endswith(".md"))
-    text = b"".join(open(os.path.join(ROOT, "doc", f), "rb").read() for f in docs)[:12000]
-    assert len(text) == 12000
-    p = ok(lz("-v", "--n-ctx", "8", "-w", "0", "-c", model=GEMMA, data=text, timeout=300))
+    p = ok(lz("-v", "--n-ctx", "8", "-w", "0", "-c", model=GEMMA, data=prose(12000), timeout=300))
     # coded by the model, not stored as a zstd frame: the archive holds the model's bits
     bits = int(re.search(rb"model-coded (\d+) bits", p.stderr).group(1))
     assert len(p.stdout) * 8 >= bits, p.stderr
@@ -133,7 +138,7 @@ def test_sigterm_while_compressing(tmp_path):
     if not os.path.exists(GEMMA):
         pytest.skip("needs the default model (make model)")
     src = tmp_path / "in.txt"
-    src.write_bytes(TEXT * 4)
+    src.write_bytes(prose(48000))  # ~12,000 tokens: ~25 s of compression on 2 EPYC cores
     rc, waited, err = interrupt([PROG, GEMMA, "-q", "--files", "-c", str(src)], signal.SIGTERM, 1.5, tmp_path)
     print(f"  exit {rc} {waited:.2f} s after SIGTERM: {err.strip()}")
     assert rc == 143 and "terminated" in err
