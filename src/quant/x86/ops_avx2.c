@@ -123,6 +123,8 @@ static void wsum_f16_avx2(float *y, const float *w, const uint16_t *v, size_t st
             for (uint32_t j = j0; j < j1; j++) {
                 const __m256 wj = _mm256_set1_ps(w[j]);
                 const uint16_t *vj = v + (size_t)j * stride + i;
+                _mm_prefetch((const char *)(vj + (size_t)LZ_WSUM_TILE * stride), _MM_HINT_T1);   /* as attn_wsum_avx2 */
+                _mm_prefetch((const char *)(vj + (size_t)LZ_WSUM_TILE * stride) + 64, _MM_HINT_T1);
                 for (int r = 0; r < 8; r++) a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(wj, load_f16(vj + 8 * r)));
             }
             for (int r = 0; r < 8; r++) _mm256_storeu_ps(y + i + 8 * r, a[r]);
@@ -240,12 +242,14 @@ static void attn_wsum_avx2(float *const *y, const float *const *w, int G, const 
                            uint32_t n_rows, uint32_t n)
 {
     int g = 0;
-    if (n % 32 == 0)
-        for (; g + 2 <= G; g += 2) {
-            float *y0 = y[g], *y1 = y[g + 1];
-            const float *w0 = w[g], *w1 = w[g + 1];
-            for (uint32_t j0 = 0; j0 < n_rows; j0 += LZ_WSUM_TILE) {
-                const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+    if (n % 32 == 0) {
+        /* tiles of rows outside the pairs of queries, so that the second
+         * pair rereads a tile from L2, not the whole cache from memory */
+        for (uint32_t j0 = 0; j0 < n_rows; j0 += LZ_WSUM_TILE) {
+            const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+            for (g = 0; g + 2 <= G; g += 2) {
+                float *y0 = y[g], *y1 = y[g + 1];
+                const float *w0 = w[g], *w1 = w[g + 1];
                 for (uint32_t i = 0; i < n; i += 32) {
                     __m256 a[4], b[4];
                     for (int r = 0; r < 4; r++) {
@@ -255,6 +259,9 @@ static void attn_wsum_avx2(float *const *y, const float *const *w, int G, const 
                     for (uint32_t j = j0; j < j1; j++) {
                         const __m256 c0 = _mm256_set1_ps(w0[j]), c1 = _mm256_set1_ps(w1[j]);
                         const uint16_t *vj = v + (size_t)j * stride + i;
+                        /* the next tile's slice: strided 64-byte pieces are
+                         * a pattern the hardware prefetchers follow poorly */
+                        if (g == 0) _mm_prefetch((const char *)(vj + (size_t)LZ_WSUM_TILE * stride), _MM_HINT_T1);
                         for (int r = 0; r < 4; r++) {
                             const __m256 vv = load_f16(vj + 8 * r);
                             a[r] = _mm256_add_ps(a[r], _mm256_mul_ps(c0, vv));
@@ -268,6 +275,8 @@ static void attn_wsum_avx2(float *const *y, const float *const *w, int G, const 
                 }
             }
         }
+        g = G - G % 2;
+    }
     for (; g < G; g++) wsum_f16_avx2(y[g], w[g], v, stride, n_rows, n);
 }
 

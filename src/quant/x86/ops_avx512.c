@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void scores_group(const float *cons
  * permutation puts the sixteen scores back in row order.
  */
 #define BLOCK_ROWS 16
-#define BLOCK_MAX_N 128   /* head sizes the block path takes (8 KiB of converted rows on the stack) */
+#define BLOCK_MAX_N 256   /* head sizes the block path takes (16 KiB of converted rows on the stack) */
 
 static inline __m512 halve8(__m512 a, __m512 b)
 {
@@ -106,19 +106,29 @@ static void scores_blocks(const float *const *q, int G, const uint16_t *k, size_
     for (uint32_t blk = 0; blk < n_blocks; blk++) {
         const uint32_t j0 = blk * BLOCK_ROWS;
         for (int r = 0; r < BLOCK_ROWS; r++)
-            for (uint32_t i = 0; i < n; i += 16)
-                _mm512_store_ps(kf + (size_t)r * n + i, load16_f16(k + (size_t)(j0 + r) * stride + i));
+            for (uint32_t i = 0; i < n; i += 16) {
+                const uint16_t *kr = k + (size_t)(j0 + r) * stride + i;
+                if (i % 32 == 0) _mm_prefetch((const char *)(kr + BLOCK_ROWS * stride), _MM_HINT_T0);  /* next block */
+                _mm512_store_ps(kf + (size_t)r * n + i, load16_f16(kr));
+            }
         for (int g = 0; g < G; g++) {
             const float *qg = q[g];
             __m512 s[BLOCK_ROWS];
-            for (int r = 0; r < BLOCK_ROWS; r++) {
-                const float *kr = kf + (size_t)r * n;
-                __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+            /* eight rows at a time share each load of the query (the loads,
+             * not the products, were the limit); every row keeps its own
+             * two accumulators over ascending i, as the reference does */
+            for (int r0 = 0; r0 < BLOCK_ROWS; r0 += 8) {
+                __m512 lo[8], hi[8];
+                for (int r = 0; r < 8; r++) lo[r] = hi[r] = _mm512_setzero_ps();
                 for (uint32_t i = 0; i < n; i += 32) {
-                    lo = _mm512_add_ps(lo, _mm512_mul_ps(_mm512_loadu_ps(qg + i), _mm512_load_ps(kr + i)));
-                    hi = _mm512_add_ps(hi, _mm512_mul_ps(_mm512_loadu_ps(qg + i + 16), _mm512_load_ps(kr + i + 16)));
+                    const __m512 q0 = _mm512_loadu_ps(qg + i), q1 = _mm512_loadu_ps(qg + i + 16);
+                    for (int r = 0; r < 8; r++) {
+                        const float *kr = kf + (size_t)(r0 + r) * n + i;
+                        lo[r] = _mm512_add_ps(lo[r], _mm512_mul_ps(q0, _mm512_load_ps(kr)));
+                        hi[r] = _mm512_add_ps(hi[r], _mm512_mul_ps(q1, _mm512_load_ps(kr + 16)));
+                    }
                 }
-                s[r] = _mm512_add_ps(lo, hi);                                   /* h = 16 */
+                for (int r = 0; r < 8; r++) s[r0 + r] = _mm512_add_ps(lo[r], hi[r]);   /* h = 16 */
             }
             _mm512_storeu_ps(scores + (size_t)g * scores_stride + j0, _mm512_mul_ps(reduce16x16(s), vscale));
         }
@@ -181,6 +191,11 @@ static inline __attribute__((always_inline)) void wsum_group(float *const *y, co
                 for (int r = 0; r < 4; r++) a[g][r] = _mm512_loadu_ps(y[g] + i + 16 * r);
             for (uint32_t j = j0; j < j1; j++) {
                 const uint16_t *vj = v + (size_t)j * stride + i;
+                /* the same slice of the next tile's row: this pass reads a
+                 * 128-byte piece of each strided row, a pattern the hardware
+                 * prefetchers follow poorly (3 GB/s from memory without this) */
+                _mm_prefetch((const char *)(vj + (size_t)LZ_WSUM_TILE * stride), _MM_HINT_T1);
+                _mm_prefetch((const char *)(vj + (size_t)LZ_WSUM_TILE * stride) + 64, _MM_HINT_T1);
                 __m512 vv[4];
                 for (int r = 0; r < 4; r++) vv[r] = load16_f16(vj + 16 * r);
                 for (int g = 0; g < GN; g++) {
