@@ -119,15 +119,18 @@ static void scores_blocks(const float *const *q, int G, const uint16_t *k, size_
              * two accumulators over ascending i, as the reference does */
             for (int r0 = 0; r0 < BLOCK_ROWS; r0 += 8) {
                 __m512 lo[8], hi[8];
+#pragma GCC unroll 8
                 for (int r = 0; r < 8; r++) lo[r] = hi[r] = _mm512_setzero_ps();
                 for (uint32_t i = 0; i < n; i += 32) {
                     const __m512 q0 = _mm512_loadu_ps(qg + i), q1 = _mm512_loadu_ps(qg + i + 16);
+#pragma GCC unroll 8
                     for (int r = 0; r < 8; r++) {
                         const float *kr = kf + (size_t)(r0 + r) * n + i;
                         lo[r] = _mm512_add_ps(lo[r], _mm512_mul_ps(q0, _mm512_load_ps(kr)));
                         hi[r] = _mm512_add_ps(hi[r], _mm512_mul_ps(q1, _mm512_load_ps(kr + 16)));
                     }
                 }
+#pragma GCC unroll 8
                 for (int r = 0; r < 8; r++) s[r0 + r] = _mm512_add_ps(lo[r], hi[r]);   /* h = 16 */
             }
             _mm512_storeu_ps(scores + (size_t)g * scores_stride + j0, _mm512_mul_ps(reduce16x16(s), vscale));
