@@ -14,6 +14,10 @@
  *     - gemm on packed weights larger than the caches with 4 and 8 columns
  *       (what lockstep decoding of 4 or 8 streams does): GB/s of packed
  *       weights, beside the read bandwidth; memory-bound if near it.
+ *  3. The attention kernels (scores q.k and the V sum) for the heads of the
+ *     real models (Gemma 3: 4 queries of 256 per KV head; SmolLM2: 3 of 64),
+ *     over 1024 cache rows (in L2) and over 16384 rows of caches larger than
+ *     L3, taken in turn (what long positions do): GMAC/s.
  * Times are CPU time of this thread, median of several runs.
  *
  *   bench_kernels [MiB] [type ...]      e.g. bench_kernels 64 Q8_0 Q4_K
@@ -256,6 +260,60 @@ static result bench_one(lz_type t, lz_isa isa, size_t mib)
     return r;
 }
 
+/* ---------------------------------------------------------------- attention */
+
+typedef struct {
+    double scores, wsum;   /* GMAC/s */
+} attn_result;
+
+/* G queries of n over n_rows rows of `copies` f16 caches used in turn (one
+ * copy: the cache stays in L2/L3; several: each call reads from memory). */
+static attn_result bench_attn(lz_isa isa, uint32_t n, int G, uint32_t n_rows, int copies)
+{
+    const lz_kernels *k = lz_kernels_get(isa);
+    const size_t cache = (size_t)n_rows * n;
+    uint16_t *kc = malloc(cache * 2 * copies), *vc = malloc(cache * 2 * copies);
+    float *q = malloc((size_t)G * n * sizeof(float)), *y = malloc((size_t)G * n * sizeof(float));
+    float *sc = malloc((size_t)G * n_rows * sizeof(float));
+    if (!kc || !vc || !q || !y || !sc) { fprintf(stderr, "out of memory\n"); exit(1); }
+    for (size_t i = 0; i < cache * copies; i++) {
+        kc[i] = lz_f32_to_f16((float)((int)(rnd() % 2001) - 1000) / 1000.0f);
+        vc[i] = lz_f32_to_f16((float)((int)(rnd() % 2001) - 1000) / 1000.0f);
+    }
+    const float *qp[8], *wp[8];   /* G <= 8 */
+    float *yp[8];
+    for (int g = 0; g < G; g++) {
+        for (uint32_t i = 0; i < n; i++) q[(size_t)g * n + i] = (float)((int)(rnd() % 2001) - 1000) / 16000.0f;
+        for (uint32_t j = 0; j < n_rows; j++) sc[(size_t)g * n_rows + j] = 1.0f / (float)(j + 1);
+        qp[g] = q + (size_t)g * n;
+        wp[g] = sc + (size_t)g * n_rows;
+        yp[g] = y + (size_t)g * n;
+    }
+    const int calls = copies > 8 ? copies : 8;
+    double ts[RUNS], tw[RUNS];
+    for (int run = 0; run < RUNS; run++) {
+        double t0 = now();
+        for (int c = 0; c < calls; c++)
+            k->attn_scores(qp, G, kc + (size_t)(c % copies) * cache, n, n_rows, n, 0.0625f, sc, n_rows);
+        double t1 = now();
+        for (int c = 0; c < calls; c++) {
+            memset(y, 0, (size_t)G * n * sizeof(float));
+            k->attn_wsum(yp, wp, G, vc + (size_t)(c % copies) * cache, n, n_rows, n);
+        }
+        double t2 = now();
+        ts[run] = t1 - t0;
+        tw[run] = t2 - t1;
+    }
+    const double macs = (double)n_rows * n * G * calls;
+    attn_result r = { macs / median(ts, RUNS) / 1e9, macs / median(tw, RUNS) / 1e9 };
+    free(kc);
+    free(vc);
+    free(q);
+    free(y);
+    free(sc);
+    return r;
+}
+
 int main(int argc, char **argv)
 {
     static const lz_type all[] = {
@@ -320,6 +378,32 @@ int main(int argc, char **argv)
                     fprintf(js, ", \"gemm64_gmacs\": %.3f, \"gemm512_gmacs\": %.3f, \"gemm4_gbs\": %.3f, \"gemm8_gbs\": %.3f",
                             r.gemm64, r.gemm512, r.gemm4_gbs, r.gemm8_gbs);
                 fprintf(js, "}");
+                first = 0;
+            }
+        }
+    }
+    if (js) fprintf(js, "\n  ],\n  \"attention\": [");
+    printf("\n%-7s %-16s %12s %12s %12s %12s\n", "isa", "heads", "scores L2", "V sum L2", "scores mem", "V sum mem");
+    printf("%-7s %-16s %12s %12s %12s %12s\n", "", "", "GMAC/s", "GMAC/s", "GMAC/s", "GMAC/s");
+    static const struct { const char *name; uint32_t n; int G; } heads[] = { { "4 x 256 (gemma)", 256, 4 },
+                                                                             { "3 x 64 (smollm2)", 64, 3 } };
+    first = 1;
+    for (size_t ii = 0; ii < sizeof(isas) / sizeof(isas[0]); ii++) {
+        const lz_isa isa = isas[ii];
+        if (!lz_cpu_isa_available(isa)) continue;
+        for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
+            /* the far caches: 16384 rows each, together 4x a 32 MiB L3 */
+            const int copies = (int)((128u << 20) / ((size_t)16384 * heads[h].n * 2));
+            const attn_result near = bench_attn(isa, heads[h].n, heads[h].G, 1024, 1);
+            const attn_result far = bench_attn(isa, heads[h].n, heads[h].G, 16384, copies);
+            printf("%-7s %-16s %12.2f %12.2f %12.2f %12.2f\n", lz_isa_name(isa), heads[h].name, near.scores, near.wsum,
+                   far.scores, far.wsum);
+            fflush(stdout);
+            if (js) {
+                fprintf(js, "%s\n    {\"isa\": \"%s\", \"head_dim\": %u, \"group\": %d, \"scores_l2_gmacs\": %.3f, "
+                        "\"wsum_l2_gmacs\": %.3f, \"scores_mem_gmacs\": %.3f, \"wsum_mem_gmacs\": %.3f}",
+                        first ? "" : ",", lz_isa_name(isa), heads[h].n, heads[h].G, near.scores, near.wsum, far.scores,
+                        far.wsum);
                 first = 0;
             }
         }
