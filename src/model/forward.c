@@ -366,14 +366,165 @@ static void attn_task(void *arg, int task, int thread)
     }
 }
 
+/*
+ * Few (token, KV head) pairs for the threads: single steps, where one task
+ * per query head made every head read the whole cache (4x the memory traffic
+ * of Gemma 3's shared KV head at long positions). Instead each pair's work
+ * is split three ways, in three pool runs: the scores over chunks of cache
+ * rows (every head of the pair sharing each row), the softmax per head, the
+ * V sums over slices of the head's outputs. Each score is its own dot
+ * product, each softmax runs over the keys in order and each output element
+ * adds its rows in ascending order whatever slice it is in, so the split
+ * gives attn_task's bits (test_model: single steps equal to batches).
+ */
+#define SPLIT_MAX_PAIRS 8
+#define SPLIT_SLICE 64   /* outputs per V-sum task */
+
+typedef struct {
+    const fwd *F;
+    float kq_scale;
+    uint32_t G, n_pairs, chunk;
+    uint32_t n_keys[SPLIT_MAX_PAIRS], first_task[SPLIT_MAX_PAIRS + 1];
+    double sum[SPLIT_MAX_PAIRS][LZ_MAX_GROUP];
+} split_job;
+
+/* Pair p of a split: its token and KV head, and where its keys are. */
+typedef struct {
+    uint32_t b, kvh, n_keys, s0, run0;   /* keys: run0 ring slots from s0, then slots from 0 */
+    const uint16_t *kc, *vc;
+    float *sc;                           /* G rows of scores_len floats */
+} split_pair;
+
+static split_pair split_pair_at(const split_job *j, uint32_t p)
+{
+    const fwd *F = j->F;
+    const lz_hparams *hp = &F->m->hp;
+    const lz_layer_hparams *lh = &hp->layers[F->il];
+    split_pair sp;
+    sp.b = p / lh->n_head_kv;
+    sp.kvh = p % lh->n_head_kv;
+    const lz_kv_cache *kv = F->t[sp.b].kv;
+    const uint32_t pos = F->t[sp.b].pos, cap = kv->cap[F->il];
+    const uint32_t lo = lh->sliding && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
+    sp.n_keys = pos - lo + 1;
+    sp.s0 = lo % cap;
+    sp.run0 = LZ_MIN(sp.n_keys, cap - sp.s0);
+    sp.kc = kv->kc[F->il] + (size_t)sp.kvh * hp->head_dim;
+    sp.vc = kv->vc[F->il] + (size_t)sp.kvh * hp->head_dim;
+    sp.sc = F->s->scores + (size_t)p * F->s->max_group * F->s->scores_len;
+    return sp;
+}
+
+static const float *split_query(const split_job *j, const split_pair *sp, uint32_t g, float **out)
+{
+    const fwd *F = j->F;
+    const uint32_t hd = F->m->hp.head_dim, n_head = F->m->hp.layers[F->il].n_head;
+    const size_t at = (size_t)sp->b * n_head * hd + (size_t)(sp->kvh * j->G + g) * hd;
+    if (out) *out = F->s->att + at;
+    return F->s->q + at;
+}
+
+static void split_scores_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    const split_job *j = arg;
+    uint32_t p = 0;
+    while ((uint32_t)task >= j->first_task[p + 1]) p++;
+    const split_pair sp = split_pair_at(j, p);
+    const uint32_t hd = j->F->m->hp.head_dim, n_kv = j->F->m->hp.layers[j->F->il].n_head_kv * hd;
+    const size_t len = j->F->s->scores_len;
+    const uint32_t k0 = ((uint32_t)task - j->first_task[p]) * j->chunk, k1 = LZ_MIN(k0 + j->chunk, sp.n_keys);
+    const float *q[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < j->G; g++) q[g] = split_query(j, &sp, g, NULL);
+    if (k0 < sp.run0)   /* keys in the first run of ring slots */
+        j->F->kern->attn_scores(q, (int)j->G, sp.kc + (size_t)(sp.s0 + k0) * n_kv, n_kv, LZ_MIN(k1, sp.run0) - k0, hd,
+                                j->kq_scale, sp.sc + k0, len);
+    if (k1 > sp.run0) {   /* and after the wrap */
+        const uint32_t a = LZ_MAX(k0, sp.run0);
+        j->F->kern->attn_scores(q, (int)j->G, sp.kc + (size_t)(a - sp.run0) * n_kv, n_kv, k1 - a, hd, j->kq_scale,
+                                sp.sc + a, len);
+    }
+}
+
+static void split_softmax_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    split_job *j = arg;
+    const uint32_t p = (uint32_t)task / j->G, g = (uint32_t)task % j->G;
+    float *sc = j->F->s->scores + ((size_t)p * j->F->s->max_group + g) * j->F->s->scores_len;
+    const uint32_t n_keys = j->n_keys[p];
+    float mx = -INFINITY;
+    for (uint32_t k = 0; k < n_keys; k++)
+        if (sc[k] > mx) mx = sc[k];
+    j->sum[p][g] = 0.0;
+    j->F->kern->exp_sum(sc, n_keys, mx, &j->sum[p][g]);
+}
+
+static void split_wsum_task(void *arg, int task, int thread)
+{
+    (void)thread;
+    const split_job *j = arg;
+    const uint32_t hd = j->F->m->hp.head_dim, n_kv = j->F->m->hp.layers[j->F->il].n_head_kv * hd;
+    const uint32_t slices = (hd + SPLIT_SLICE - 1) / SPLIT_SLICE;
+    const uint32_t p = (uint32_t)task / slices, i0 = ((uint32_t)task % slices) * SPLIT_SLICE;
+    const uint32_t n = LZ_MIN((uint32_t)SPLIT_SLICE, hd - i0);
+    const split_pair sp = split_pair_at(j, p);
+    const size_t len = j->F->s->scores_len;
+    const float *w[LZ_MAX_GROUP], *w1[LZ_MAX_GROUP];
+    float *out[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < j->G; g++) {
+        split_query(j, &sp, g, &out[g]);
+        out[g] += i0;
+        memset(out[g], 0, n * sizeof(float));
+        w[g] = sp.sc + g * len;
+        w1[g] = w[g] + sp.run0;
+    }
+    j->F->kern->attn_wsum(out, w, (int)j->G, sp.vc + (size_t)sp.s0 * n_kv + i0, n_kv, sp.run0, n);
+    if (sp.run0 < sp.n_keys) j->F->kern->attn_wsum(out, w1, (int)j->G, sp.vc + i0, n_kv, sp.n_keys - sp.run0, n);
+    for (uint32_t g = 0; g < j->G; g++) {
+        const float inv = 1.0f / (float)j->sum[p][g];
+        for (uint32_t i = 0; i < n; i++) out[g][i] = out[g][i] * inv;
+    }
+}
+
+static void run_attention_split(const fwd *F, float kq_scale, uint32_t G, uint32_t n_pairs)
+{
+    split_job j;
+    memset(&j, 0, sizeof(j));
+    j.F = F;
+    j.kq_scale = kq_scale;
+    j.G = G;
+    j.n_pairs = n_pairs;
+    uint32_t max_keys = 0;
+    for (uint32_t p = 0; p < n_pairs; p++) {
+        j.n_keys[p] = split_pair_at(&j, p).n_keys;
+        max_keys = LZ_MAX(max_keys, j.n_keys[p]);
+    }
+    /* about four chunks per thread over the longest pair; whole blocks of 16 rows */
+    const uint32_t want = (uint32_t)F->n_threads * 4;
+    j.chunk = LZ_MAX(64u, ((max_keys + want - 1) / want + 15) / 16 * 16);
+    for (uint32_t p = 0; p < n_pairs; p++) j.first_task[p + 1] = j.first_task[p] + (j.n_keys[p] + j.chunk - 1) / j.chunk;
+    const uint32_t slices = (F->m->hp.head_dim + SPLIT_SLICE - 1) / SPLIT_SLICE;
+    lz_pool_run(F->pool, (int)j.first_task[n_pairs], split_scores_task, &j);
+    lz_pool_run(F->pool, (int)(n_pairs * G), split_softmax_task, &j);
+    lz_pool_run(F->pool, (int)(n_pairs * slices), split_wsum_task, &j);
+}
+
 static void run_attention(const fwd *F)
 {
     const lz_model *m = F->m;
     const lz_layer_hparams *lh = &m->hp.layers[F->il];
     attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv };
+    const uint32_t n_pairs = F->n * lh->n_head_kv;
+    /* fewer pairs than threads (the scores scratch holds one group per
+     * thread): split each pair's work */
+    if (j.heads_per_task <= LZ_MAX_GROUP && n_pairs <= (uint32_t)F->n_threads && n_pairs <= SPLIT_MAX_PAIRS) {
+        run_attention_split(F, j.kq_scale, j.heads_per_task, n_pairs);
+        return;
+    }
     /* whole groups share the cache loads; with too few tokens to keep the
      * threads busy, one head per task instead */
-    if (j.heads_per_task > LZ_MAX_GROUP || F->n * lh->n_head_kv < (uint32_t)F->n_threads * 2) j.heads_per_task = 1;
+    if (j.heads_per_task > LZ_MAX_GROUP || n_pairs < (uint32_t)F->n_threads * 2) j.heads_per_task = 1;
     lz_pool_run(F->pool, (int)(F->n * (lh->n_head / j.heads_per_task)), attn_task, &j);
 }
 
