@@ -303,6 +303,76 @@ typedef struct {
     uint32_t heads_per_task;   /* query heads of one KV head handled together */
 } attn_job;
 
+/* The keys token b's query heads on KV head kvh see: positions lo..pos in
+ * ascending order, at most two runs of ring slots (run0 from slot s0, then
+ * the rest from slot 0). */
+typedef struct {
+    uint32_t n_keys, s0, run0;
+    uint32_t n_kv;               /* cache row stride, in f16 values */
+    const uint16_t *kc, *vc;     /* this KV head's column of the cache */
+} attn_keys;
+
+static attn_keys attn_keys_of(const fwd *F, uint32_t b, uint32_t kvh)
+{
+    const lz_hparams *hp = &F->m->hp;
+    const lz_layer_hparams *lh = &hp->layers[F->il];
+    const lz_kv_cache *kv = F->t[b].kv;
+    const uint32_t pos = F->t[b].pos, cap = kv->cap[F->il];
+    const uint32_t lo = lh->sliding && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
+    attn_keys ak;
+    ak.n_keys = pos - lo + 1;
+    ak.s0 = lo % cap;
+    ak.run0 = LZ_MIN(ak.n_keys, cap - ak.s0);
+    ak.n_kv = lh->n_head_kv * hp->head_dim;
+    ak.kc = kv->kc[F->il] + (size_t)kvh * hp->head_dim;
+    ak.vc = kv->vc[F->il] + (size_t)kvh * hp->head_dim;
+    return ak;
+}
+
+/* Scores of keys [k0, k1) for G queries: sc[g * stride + k]. */
+static void attn_keys_scores(const fwd *F, const attn_keys *ak, const float *const *q, uint32_t G, float kq_scale,
+                             uint32_t k0, uint32_t k1, float *sc, size_t stride)
+{
+    const uint32_t hd = F->m->hp.head_dim;
+    if (k0 < ak->run0)
+        F->kern->attn_scores(q, (int)G, ak->kc + (size_t)(ak->s0 + k0) * ak->n_kv, ak->n_kv, LZ_MIN(k1, ak->run0) - k0,
+                             hd, kq_scale, sc + k0, stride);
+    if (k1 > ak->run0) {
+        const uint32_t k = LZ_MAX(k0, ak->run0);
+        F->kern->attn_scores(q, (int)G, ak->kc + (size_t)(k - ak->run0) * ak->n_kv, ak->n_kv, k1 - k, hd, kq_scale,
+                             sc + k, stride);
+    }
+}
+
+/* Softmax of one head's scores, in place: exp(s - max) in key order; returns their sum. */
+static double attn_softmax(const fwd *F, float *sc, uint32_t n_keys)
+{
+    float mx = -INFINITY;
+    for (uint32_t k = 0; k < n_keys; k++)
+        if (sc[k] > mx) mx = sc[k];
+    double sum = 0.0;
+    F->kern->exp_sum(sc, n_keys, mx, &sum);
+    return sum;
+}
+
+/* Outputs [i0, i0 + n) of G heads (out[g] points at output i0): the V sum
+ * over every key in order, then the division by the softmax sum. */
+static void attn_keys_wsum(const fwd *F, const attn_keys *ak, float *const *out, const float *const *w, uint32_t G,
+                           uint32_t i0, uint32_t n, const double *sum)
+{
+    const float *w1[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < G; g++) {
+        memset(out[g], 0, n * sizeof(float));
+        w1[g] = w[g] + ak->run0;
+    }
+    F->kern->attn_wsum(out, w, (int)G, ak->vc + (size_t)ak->s0 * ak->n_kv + i0, ak->n_kv, ak->run0, n);
+    if (ak->run0 < ak->n_keys) F->kern->attn_wsum(out, w1, (int)G, ak->vc + i0, ak->n_kv, ak->n_keys - ak->run0, n);
+    for (uint32_t g = 0; g < G; g++) {
+        const float inv = 1.0f / (float)sum[g];
+        for (uint32_t i = 0; i < n; i++) out[g][i] = out[g][i] * inv;
+    }
+}
+
 /*
  * One token and a run of query heads that share a KV head: scores over the
  * visible cache rows, softmax, V sum, each head in the reference's order
@@ -313,57 +383,25 @@ static void attn_task(void *arg, int task, int thread)
 {
     const attn_job *j = arg;
     const fwd *F = j->F;
-    const lz_hparams *hp = &F->m->hp;
     const lz_scratch *s = F->s;
-    const uint32_t il = F->il;
-    const lz_layer_hparams *lh = &hp->layers[il];
-    const uint32_t hd = hp->head_dim;
-    const uint32_t tasks_per_token = lh->n_head / j->heads_per_task;
+    const lz_layer_hparams *lh = &F->m->hp.layers[F->il];
+    const uint32_t hd = F->m->hp.head_dim;
+    const uint32_t G = j->heads_per_task, tasks_per_token = lh->n_head / G;
     const uint32_t b = (uint32_t)task / tasks_per_token;
-    const uint32_t h0 = ((uint32_t)task % tasks_per_token) * j->heads_per_task;
-    const uint32_t G = j->heads_per_task;
-    const uint32_t kvh = h0 / (lh->n_head / lh->n_head_kv);
-    const uint32_t n_kv = lh->n_head_kv * hd;
-    const lz_kv_cache *kv = F->t[b].kv;
-    const uint32_t pos = F->t[b].pos;
-    const uint32_t lo = lh->sliding && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
-    const uint32_t cap = kv->cap[il];
-    const uint16_t *kc = kv->kc[il] + (size_t)kvh * hd;
-    const uint16_t *vc = kv->vc[il] + (size_t)kvh * hd;
-    const uint32_t n_keys = pos - lo + 1;
-    const lz_kernels *kern = F->kern;
-    const float *q[LZ_MAX_GROUP];
-    float *sc[LZ_MAX_GROUP], *out[LZ_MAX_GROUP];
-    for (uint32_t g = 0; g < G; g++) {
-        q[g] = s->q + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
-        sc[g] = s->scores + ((size_t)thread * s->max_group + g) * s->scores_len;
-        out[g] = s->att + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
-        memset(out[g], 0, hd * sizeof(float));
-    }
-    /* positions lo..pos in ascending order: at most two runs of ring slots */
-    const uint32_t s0 = lo % cap;
-    const uint32_t run0 = LZ_MIN(n_keys, cap - s0);
-    kern->attn_scores(q, (int)G, kc + (size_t)s0 * n_kv, n_kv, run0, hd, j->kq_scale, sc[0], s->scores_len);
-    if (run0 < n_keys)
-        kern->attn_scores(q, (int)G, kc, n_kv, n_keys - run0, hd, j->kq_scale, sc[0] + run0, s->scores_len);
+    const uint32_t h0 = ((uint32_t)task % tasks_per_token) * G;
+    const attn_keys ak = attn_keys_of(F, b, h0 / (lh->n_head / lh->n_head_kv));
+    const float *q[LZ_MAX_GROUP] = { 0 }, *w[LZ_MAX_GROUP] = { 0 };   /* entries 0..G-1 set below */
+    float *out[LZ_MAX_GROUP];
+    float *sc = s->scores + (size_t)thread * s->max_group * s->scores_len;
     double sum[LZ_MAX_GROUP];
     for (uint32_t g = 0; g < G; g++) {
-        float mx = -INFINITY;
-        for (uint32_t p = 0; p < n_keys; p++)
-            if (sc[g][p] > mx) mx = sc[g][p];
-        sum[g] = 0.0;
-        kern->exp_sum(sc[g], n_keys, mx, &sum[g]);
+        q[g] = s->q + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
+        out[g] = s->att + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
+        w[g] = sc + g * s->scores_len;
     }
-    kern->attn_wsum(out, (const float *const *)sc, (int)G, vc + (size_t)s0 * n_kv, n_kv, run0, hd);
-    if (run0 < n_keys) {
-        const float *sc1[LZ_MAX_GROUP];
-        for (uint32_t g = 0; g < G; g++) sc1[g] = sc[g] + run0;
-        kern->attn_wsum(out, sc1, (int)G, vc, n_kv, n_keys - run0, hd);
-    }
-    for (uint32_t g = 0; g < G; g++) {
-        const float inv = 1.0f / (float)sum[g];
-        for (uint32_t i = 0; i < hd; i++) out[g][i] = out[g][i] * inv;
-    }
+    attn_keys_scores(F, &ak, q, G, j->kq_scale, 0, ak.n_keys, sc, s->scores_len);
+    for (uint32_t g = 0; g < G; g++) sum[g] = attn_softmax(F, sc + g * s->scores_len, ak.n_keys);
+    attn_keys_wsum(F, &ak, out, w, G, 0, hd, sum);
 }
 
 /*
@@ -376,6 +414,8 @@ static void attn_task(void *arg, int task, int thread)
  * product, each softmax runs over the keys in order and each output element
  * adds its rows in ascending order whatever slice it is in, so the split
  * gives attn_task's bits (test_model: single steps equal to batches).
+ * Pair p is token p / n_head_kv, KV head p % n_head_kv; its scores use the
+ * scratch rows of thread p (so at most as many pairs as threads).
  */
 #define SPLIT_MAX_PAIRS 8
 #define SPLIT_SLICE 64   /* outputs per V-sum task */
@@ -383,43 +423,29 @@ static void attn_task(void *arg, int task, int thread)
 typedef struct {
     const fwd *F;
     float kq_scale;
-    uint32_t G, n_pairs, chunk;
-    uint32_t n_keys[SPLIT_MAX_PAIRS], first_task[SPLIT_MAX_PAIRS + 1];
+    uint32_t G, chunk;
+    uint32_t first_task[SPLIT_MAX_PAIRS + 1];   /* of each pair's score chunks */
     double sum[SPLIT_MAX_PAIRS][LZ_MAX_GROUP];
 } split_job;
 
-/* Pair p of a split: its token and KV head, and where its keys are. */
-typedef struct {
-    uint32_t b, kvh, n_keys, s0, run0;   /* keys: run0 ring slots from s0, then slots from 0 */
-    const uint16_t *kc, *vc;
-    float *sc;                           /* G rows of scores_len floats */
-} split_pair;
-
-static split_pair split_pair_at(const split_job *j, uint32_t p)
+static attn_keys split_keys(const split_job *j, uint32_t p)
 {
-    const fwd *F = j->F;
-    const lz_hparams *hp = &F->m->hp;
-    const lz_layer_hparams *lh = &hp->layers[F->il];
-    split_pair sp;
-    sp.b = p / lh->n_head_kv;
-    sp.kvh = p % lh->n_head_kv;
-    const lz_kv_cache *kv = F->t[sp.b].kv;
-    const uint32_t pos = F->t[sp.b].pos, cap = kv->cap[F->il];
-    const uint32_t lo = lh->sliding && pos + 1 > hp->n_swa ? pos + 1 - hp->n_swa : 0;
-    sp.n_keys = pos - lo + 1;
-    sp.s0 = lo % cap;
-    sp.run0 = LZ_MIN(sp.n_keys, cap - sp.s0);
-    sp.kc = kv->kc[F->il] + (size_t)sp.kvh * hp->head_dim;
-    sp.vc = kv->vc[F->il] + (size_t)sp.kvh * hp->head_dim;
-    sp.sc = F->s->scores + (size_t)p * F->s->max_group * F->s->scores_len;
-    return sp;
+    const uint32_t n_head_kv = j->F->m->hp.layers[j->F->il].n_head_kv;
+    return attn_keys_of(j->F, p / n_head_kv, p % n_head_kv);
 }
 
-static const float *split_query(const split_job *j, const split_pair *sp, uint32_t g, float **out)
+static float *split_scores(const split_job *j, uint32_t p)
+{
+    return j->F->s->scores + (size_t)p * j->F->s->max_group * j->F->s->scores_len;
+}
+
+/* Query head g of pair p: its query (and *out, its output row). */
+static const float *split_query(const split_job *j, uint32_t p, uint32_t g, float **out)
 {
     const fwd *F = j->F;
-    const uint32_t hd = F->m->hp.head_dim, n_head = F->m->hp.layers[F->il].n_head;
-    const size_t at = (size_t)sp->b * n_head * hd + (size_t)(sp->kvh * j->G + g) * hd;
+    const uint32_t hd = F->m->hp.head_dim;
+    /* token p / n_head_kv, head (p % n_head_kv) * G + g: row p * G + g of the token-major heads */
+    const size_t at = ((size_t)p * j->G + g) * hd;
     if (out) *out = F->s->att + at;
     return F->s->q + at;
 }
@@ -430,20 +456,11 @@ static void split_scores_task(void *arg, int task, int thread)
     const split_job *j = arg;
     uint32_t p = 0;
     while ((uint32_t)task >= j->first_task[p + 1]) p++;
-    const split_pair sp = split_pair_at(j, p);
-    const uint32_t hd = j->F->m->hp.head_dim, n_kv = j->F->m->hp.layers[j->F->il].n_head_kv * hd;
-    const size_t len = j->F->s->scores_len;
-    const uint32_t k0 = ((uint32_t)task - j->first_task[p]) * j->chunk, k1 = LZ_MIN(k0 + j->chunk, sp.n_keys);
+    const attn_keys ak = split_keys(j, p);
+    const uint32_t k0 = ((uint32_t)task - j->first_task[p]) * j->chunk, k1 = LZ_MIN(k0 + j->chunk, ak.n_keys);
     const float *q[LZ_MAX_GROUP];
-    for (uint32_t g = 0; g < j->G; g++) q[g] = split_query(j, &sp, g, NULL);
-    if (k0 < sp.run0)   /* keys in the first run of ring slots */
-        j->F->kern->attn_scores(q, (int)j->G, sp.kc + (size_t)(sp.s0 + k0) * n_kv, n_kv, LZ_MIN(k1, sp.run0) - k0, hd,
-                                j->kq_scale, sp.sc + k0, len);
-    if (k1 > sp.run0) {   /* and after the wrap */
-        const uint32_t a = LZ_MAX(k0, sp.run0);
-        j->F->kern->attn_scores(q, (int)j->G, sp.kc + (size_t)(a - sp.run0) * n_kv, n_kv, k1 - a, hd, j->kq_scale,
-                                sp.sc + a, len);
-    }
+    for (uint32_t g = 0; g < j->G; g++) q[g] = split_query(j, p, g, NULL);
+    attn_keys_scores(j->F, &ak, q, j->G, j->kq_scale, k0, k1, split_scores(j, p), j->F->s->scores_len);
 }
 
 static void split_softmax_task(void *arg, int task, int thread)
@@ -451,40 +468,24 @@ static void split_softmax_task(void *arg, int task, int thread)
     (void)thread;
     split_job *j = arg;
     const uint32_t p = (uint32_t)task / j->G, g = (uint32_t)task % j->G;
-    float *sc = j->F->s->scores + ((size_t)p * j->F->s->max_group + g) * j->F->s->scores_len;
-    const uint32_t n_keys = j->n_keys[p];
-    float mx = -INFINITY;
-    for (uint32_t k = 0; k < n_keys; k++)
-        if (sc[k] > mx) mx = sc[k];
-    j->sum[p][g] = 0.0;
-    j->F->kern->exp_sum(sc, n_keys, mx, &j->sum[p][g]);
+    j->sum[p][g] = attn_softmax(j->F, split_scores(j, p) + g * j->F->s->scores_len, split_keys(j, p).n_keys);
 }
 
 static void split_wsum_task(void *arg, int task, int thread)
 {
     (void)thread;
     const split_job *j = arg;
-    const uint32_t hd = j->F->m->hp.head_dim, n_kv = j->F->m->hp.layers[j->F->il].n_head_kv * hd;
-    const uint32_t slices = (hd + SPLIT_SLICE - 1) / SPLIT_SLICE;
+    const uint32_t hd = j->F->m->hp.head_dim, slices = (hd + SPLIT_SLICE - 1) / SPLIT_SLICE;
     const uint32_t p = (uint32_t)task / slices, i0 = ((uint32_t)task % slices) * SPLIT_SLICE;
-    const uint32_t n = LZ_MIN((uint32_t)SPLIT_SLICE, hd - i0);
-    const split_pair sp = split_pair_at(j, p);
-    const size_t len = j->F->s->scores_len;
-    const float *w[LZ_MAX_GROUP], *w1[LZ_MAX_GROUP];
+    const attn_keys ak = split_keys(j, p);
+    const float *w[LZ_MAX_GROUP];
     float *out[LZ_MAX_GROUP];
     for (uint32_t g = 0; g < j->G; g++) {
-        split_query(j, &sp, g, &out[g]);
+        split_query(j, p, g, &out[g]);
         out[g] += i0;
-        memset(out[g], 0, n * sizeof(float));
-        w[g] = sp.sc + g * len;
-        w1[g] = w[g] + sp.run0;
+        w[g] = split_scores(j, p) + g * j->F->s->scores_len;
     }
-    j->F->kern->attn_wsum(out, w, (int)j->G, sp.vc + (size_t)sp.s0 * n_kv + i0, n_kv, sp.run0, n);
-    if (sp.run0 < sp.n_keys) j->F->kern->attn_wsum(out, w1, (int)j->G, sp.vc + i0, n_kv, sp.n_keys - sp.run0, n);
-    for (uint32_t g = 0; g < j->G; g++) {
-        const float inv = 1.0f / (float)j->sum[p][g];
-        for (uint32_t i = 0; i < n; i++) out[g][i] = out[g][i] * inv;
-    }
+    attn_keys_wsum(j->F, &ak, out, w, j->G, i0, LZ_MIN((uint32_t)SPLIT_SLICE, hd - i0), j->sum[p]);
 }
 
 static void run_attention_split(const fwd *F, float kq_scale, uint32_t G, uint32_t n_pairs)
@@ -494,16 +495,13 @@ static void run_attention_split(const fwd *F, float kq_scale, uint32_t G, uint32
     j.F = F;
     j.kq_scale = kq_scale;
     j.G = G;
-    j.n_pairs = n_pairs;
     uint32_t max_keys = 0;
-    for (uint32_t p = 0; p < n_pairs; p++) {
-        j.n_keys[p] = split_pair_at(&j, p).n_keys;
-        max_keys = LZ_MAX(max_keys, j.n_keys[p]);
-    }
+    for (uint32_t p = 0; p < n_pairs; p++) max_keys = LZ_MAX(max_keys, split_keys(&j, p).n_keys);
     /* about four chunks per thread over the longest pair; whole blocks of 16 rows */
     const uint32_t want = (uint32_t)F->n_threads * 4;
     j.chunk = LZ_MAX(64u, ((max_keys + want - 1) / want + 15) / 16 * 16);
-    for (uint32_t p = 0; p < n_pairs; p++) j.first_task[p + 1] = j.first_task[p] + (j.n_keys[p] + j.chunk - 1) / j.chunk;
+    for (uint32_t p = 0; p < n_pairs; p++)
+        j.first_task[p + 1] = j.first_task[p] + (split_keys(&j, p).n_keys + j.chunk - 1) / j.chunk;
     const uint32_t slices = (F->m->hp.head_dim + SPLIT_SLICE - 1) / SPLIT_SLICE;
     lz_pool_run(F->pool, (int)j.first_task[n_pairs], split_scores_task, &j);
     lz_pool_run(F->pool, (int)(n_pairs * G), split_softmax_task, &j);
@@ -516,7 +514,7 @@ static void run_attention(const fwd *F)
     const lz_layer_hparams *lh = &m->hp.layers[F->il];
     attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv };
     const uint32_t n_pairs = F->n * lh->n_head_kv;
-    /* fewer pairs than threads (the scores scratch holds one group per
+    /* no more pairs than threads (the scores scratch holds one group per
      * thread): split each pair's work */
     if (j.heads_per_task <= LZ_MAX_GROUP && n_pairs <= (uint32_t)F->n_threads && n_pairs <= SPLIT_MAX_PAIRS) {
         run_attention_split(F, j.kq_scale, j.heads_per_task, n_pairs);

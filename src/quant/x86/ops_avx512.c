@@ -106,11 +106,8 @@ static void scores_blocks(const float *const *q, int G, const uint16_t *k, size_
     for (uint32_t blk = 0; blk < n_blocks; blk++) {
         const uint32_t j0 = blk * BLOCK_ROWS;
         for (int r = 0; r < BLOCK_ROWS; r++)
-            for (uint32_t i = 0; i < n; i += 16) {
-                const uint16_t *kr = k + (size_t)(j0 + r) * stride + i;
-                if (i % 32 == 0) _mm_prefetch((const char *)(kr + BLOCK_ROWS * stride), _MM_HINT_T0);  /* next block */
-                _mm512_store_ps(kf + (size_t)r * n + i, load16_f16(kr));
-            }
+            for (uint32_t i = 0; i < n; i += 16)
+                _mm512_store_ps(kf + (size_t)r * n + i, load16_f16(k + (size_t)(j0 + r) * stride + i));
         for (int g = 0; g < G; g++) {
             const float *qg = q[g];
             __m512 s[BLOCK_ROWS];
