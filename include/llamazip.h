@@ -170,7 +170,7 @@ typedef struct {
     uint32_t n_batch;               /* tokens evaluated per batch when compressing; 0 = default */
     uint64_t segment_size;          /* compressing: text is cut into segments of about this many bytes,
                                        each coded with a fresh context, so that decompression can decode
-                                       many at once; 0 = default (64 KiB), LLAMAZIP_SEGMENT_NONE = one */
+                                       many at once; 0 = default (96 KiB), LLAMAZIP_SEGMENT_NONE = one */
     uint32_t n_streams;             /* decompressing: segments decoded at once; 0 = as many as the
                                        segments and a quarter of the memory allow */
     int n_threads;                  /* 0 = the model's setting */

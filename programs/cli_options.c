@@ -56,7 +56,7 @@ static void print_help(void)
         "      --batch N              tokens per evaluation batch (default 64)\n"
         "      --segment-size SIZE    cut text into segments of about SIZE bytes (K, M\n"
         "                             suffixes), each decoded on its own, many at a\n"
-        "                             time; 0: one segment (default 64K)\n"
+        "                             time; 0: one segment (default 96K)\n"
         "      --streams K            segments decoded at once (default: as many as\n"
         "                             the segments and a quarter of the memory allow)\n"
         "      --files                inputs are files: FILE -> FILE" ARCHIVE_SUFFIX " and back; the\n"

@@ -19,7 +19,7 @@
 #define RUN_BLOCK 4096          /* classification granularity */
 #define MIN_TEXT_RUN 16         /* shorter text runs are not worth a model frame */
 #define ZSTD_LEVEL 19
-#define LZ_DEFAULT_SEGMENT ((uint64_t)64 << 10)   /* doc/results/segments.md */
+#define LZ_DEFAULT_SEGMENT ((uint64_t)96 << 10)   /* doc/results/segments.md: the smallest size within 1 % */
 #define LZ_MAX_STREAMS 64       /* segments decoded at once, at most */
 
 /* ---------------------------------------------------------------- progress */

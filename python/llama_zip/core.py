@@ -274,7 +274,7 @@ class LlamaZip:
         a negative count meaning n_ctx + N, or a string "25%" (of n_ctx).
         segment_size: text is cut into segments of about this many bytes,
         each coded with a fresh context, which decompression decodes many at
-        a time; None = the default (64 KiB), 0 = one segment.
+        a time; None = the default (96 KiB), 0 = one segment.
         progress: optional callable(Progress) called every few tokens; a
         true return value cancels the call (CancelledError).
 
