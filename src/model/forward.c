@@ -46,7 +46,7 @@ struct lz_scratch {
     uint8_t *act[3];       /* quantized activations, one buffer per partner type */
     uint32_t *out_src;     /* max_tokens: the token of each logits row */
     float *scores;         /* per thread: max_group rows of scores_len floats */
-    uint32_t max_group;    /* widest group of query heads sharing a KV head (<= LZ_MAX_GROUP) */
+    uint32_t max_group;    /* score rows per thread: the most query heads one attention task handles */
     uint32_t scores_len;   /* keys a query may see: the largest n_ctx met so far */
     int scores_threads;
 };
@@ -79,11 +79,8 @@ lz_scratch *lz_scratch_create(const lz_model *m, uint32_t max_tokens, lz_err *er
     if (!s) goto nomem;
     s->m = m;
     s->max_tokens = max_tokens;
-    s->max_group = 1;
-    for (uint32_t il = 0; il < hp->n_layer; il++) {
-        const uint32_t g = hp->layers[il].n_head / hp->layers[il].n_head_kv;
-        if (g <= LZ_MAX_GROUP && g > s->max_group) s->max_group = g;
-    }
+    /* a task's query heads: a group, or a tile of tokens' groups (attn_tile_task) */
+    s->max_group = LZ_MAX_GROUP;
     const uint64_t B = max_tokens;
     s->rope_tab = alloc_floats(2 * B * hp->n_rot);
     s->x = alloc_floats(B * hp->n_embd);
@@ -301,6 +298,7 @@ typedef struct {
     const fwd *F;
     float kq_scale;
     uint32_t heads_per_task;   /* query heads of one KV head handled together */
+    uint32_t tile;             /* tokens per task (attn_tile_task), 1 for attn_task */
 } attn_job;
 
 /* The keys token b's query heads on KV head kvh see: positions lo..pos in
@@ -379,29 +377,122 @@ static void attn_keys_wsum(const fwd *F, const attn_keys *ak, float *const *out,
  * (kernels.h); the heads only share the loads of the cache rows, so any
  * grouping gives the same bits.
  */
-static void attn_task(void *arg, int task, int thread)
+/* Query heads h0 .. h0+G-1 of token b (all on one KV head). */
+static void attn_heads(const fwd *F, float kq_scale, uint32_t b, uint32_t h0, uint32_t G, float *sc)
 {
-    const attn_job *j = arg;
-    const fwd *F = j->F;
     const lz_scratch *s = F->s;
     const lz_layer_hparams *lh = &F->m->hp.layers[F->il];
     const uint32_t hd = F->m->hp.head_dim;
-    const uint32_t G = j->heads_per_task, tasks_per_token = lh->n_head / G;
-    const uint32_t b = (uint32_t)task / tasks_per_token;
-    const uint32_t h0 = ((uint32_t)task % tasks_per_token) * G;
     const attn_keys ak = attn_keys_of(F, b, h0 / (lh->n_head / lh->n_head_kv));
     const float *q[LZ_MAX_GROUP] = { 0 }, *w[LZ_MAX_GROUP] = { 0 };   /* entries 0..G-1 set below */
     float *out[LZ_MAX_GROUP];
-    float *sc = s->scores + (size_t)thread * s->max_group * s->scores_len;
     double sum[LZ_MAX_GROUP];
     for (uint32_t g = 0; g < G; g++) {
         q[g] = s->q + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
         out[g] = s->att + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
         w[g] = sc + g * s->scores_len;
     }
-    attn_keys_scores(F, &ak, q, G, j->kq_scale, 0, ak.n_keys, sc, s->scores_len);
+    attn_keys_scores(F, &ak, q, G, kq_scale, 0, ak.n_keys, sc, s->scores_len);
     for (uint32_t g = 0; g < G; g++) sum[g] = attn_softmax(F, sc + g * s->scores_len, ak.n_keys);
     attn_keys_wsum(F, &ak, out, w, G, 0, hd, sum);
+}
+
+/*
+ * One token and a run of query heads that share a KV head: scores over the
+ * visible cache rows, softmax, V sum, each head in the reference's order
+ * (kernels.h); the heads only share the loads of the cache rows, so any
+ * grouping gives the same bits.
+ */
+static void attn_task(void *arg, int task, int thread)
+{
+    const attn_job *j = arg;
+    const fwd *F = j->F;
+    const lz_layer_hparams *lh = &F->m->hp.layers[F->il];
+    const uint32_t G = j->heads_per_task, tasks_per_token = lh->n_head / G;
+    attn_heads(F, j->kq_scale, (uint32_t)task / tasks_per_token, ((uint32_t)task % tasks_per_token) * G, G,
+               F->s->scores + (size_t)thread * F->s->max_group * F->s->scores_len);
+}
+
+/*
+ * Tiles of tokens. The tokens compression feeds come in runs of one
+ * sequence at consecutive positions, and on layers without a window (or
+ * before the window fills) token i of such a run sees the first token's
+ * keys plus i more. A task of up to `tile` tokens and one KV head scores
+ * the query heads of all of them over the shared keys in one kernel call,
+ * so each converted cache row serves tile x G queries instead of G, then
+ * the few keys past the first token's per token; the V sums likewise.
+ * Every score is its own dot product, every softmax runs over its keys in
+ * order and every output element adds its rows in ascending order (the
+ * kernels' contracts), so a tile gives attn_task's bits for each of its
+ * tokens (test_model: batches equal to single steps and to the scalar
+ * reference).
+ */
+
+/* How many tokens from b on (at most max) form such a run: the same
+ * cache, consecutive positions, keys from cache row 0 without a wrap;
+ * 0 if token b's keys start elsewhere (a window that moved). */
+static uint32_t tile_run(const fwd *F, uint32_t b, uint32_t max, uint32_t kvh)
+{
+    const attn_keys a0 = attn_keys_of(F, b, kvh);
+    if (a0.s0 != 0 || a0.run0 != a0.n_keys) return 0;
+    uint32_t r = 1;
+    while (r < max && F->t[b + r].kv == F->t[b].kv && F->t[b + r].pos == F->t[b].pos + r) {
+        const attn_keys a = attn_keys_of(F, b + r, kvh);
+        if (a.s0 != 0 || a.run0 != a.n_keys || a.n_keys != a0.n_keys + r) break;
+        r++;
+    }
+    return r;
+}
+
+/* The G heads of KV head kvh for the r tokens of a run from b. */
+static void attn_run(const fwd *F, float kq_scale, uint32_t b, uint32_t r, uint32_t kvh, float *sc)
+{
+    const lz_scratch *s = F->s;
+    const lz_layer_hparams *lh = &F->m->hp.layers[F->il];
+    const uint32_t hd = F->m->hp.head_dim, G = lh->n_head / lh->n_head_kv, Q = r * G;
+    const attn_keys ak = attn_keys_of(F, b, kvh);
+    const uint32_t n0 = ak.n_keys;   /* keys every token of the run sees */
+    const float *q[LZ_MAX_GROUP] = { 0 }, *w[LZ_MAX_GROUP] = { 0 }, *w1[LZ_MAX_GROUP] = { 0 };
+    float *out[LZ_MAX_GROUP] = { 0 };
+    double sum[LZ_MAX_GROUP];
+    for (uint32_t i = 0; i < r; i++)
+        for (uint32_t g = 0; g < G; g++) {
+            const size_t at = (size_t)(b + i) * lh->n_head * hd + (size_t)(kvh * G + g) * hd;
+            q[i * G + g] = s->q + at;
+            out[i * G + g] = s->att + at;
+            w[i * G + g] = sc + (size_t)(i * G + g) * s->scores_len;
+            w1[i * G + g] = w[i * G + g] + n0;
+        }
+    const size_t rows = (size_t)n0 * ak.n_kv;   /* offset of key n0 in the cache column */
+    F->kern->attn_scores(q, (int)Q, ak.kc, ak.n_kv, n0, hd, kq_scale, sc, s->scores_len);
+    for (uint32_t i = 1; i < r; i++)
+        F->kern->attn_scores(q + i * G, (int)G, ak.kc + rows, ak.n_kv, i, hd, kq_scale,
+                             sc + (size_t)i * G * s->scores_len + n0, s->scores_len);
+    for (uint32_t k = 0; k < Q; k++) {
+        sum[k] = attn_softmax(F, sc + (size_t)k * s->scores_len, n0 + k / G);
+        memset(out[k], 0, hd * sizeof(float));
+    }
+    F->kern->attn_wsum(out, w, (int)Q, ak.vc, ak.n_kv, n0, hd);
+    for (uint32_t i = 1; i < r; i++) F->kern->attn_wsum(out + i * G, w1 + i * G, (int)G, ak.vc + rows, ak.n_kv, i, hd);
+    for (uint32_t k = 0; k < Q; k++) {
+        const float inv = 1.0f / (float)sum[k];
+        for (uint32_t i = 0; i < hd; i++) out[k][i] = out[k][i] * inv;
+    }
+}
+
+static void attn_tile_task(void *arg, int task, int thread)
+{
+    const attn_job *j = arg;
+    const fwd *F = j->F;
+    const uint32_t n_head_kv = F->m->hp.layers[F->il].n_head_kv;
+    const uint32_t b1 = LZ_MIN(F->n, ((uint32_t)task / n_head_kv + 1) * j->tile), kvh = (uint32_t)task % n_head_kv;
+    float *sc = F->s->scores + (size_t)thread * F->s->max_group * F->s->scores_len;
+    for (uint32_t b = ((uint32_t)task / n_head_kv) * j->tile; b < b1;) {
+        const uint32_t r = tile_run(F, b, b1 - b, kvh);
+        if (r) attn_run(F, j->kq_scale, b, r, kvh, sc);
+        else attn_heads(F, j->kq_scale, b, kvh * j->heads_per_task, j->heads_per_task, sc);
+        b += r ? r : 1;
+    }
 }
 
 /*
@@ -512,7 +603,7 @@ static void run_attention(const fwd *F)
 {
     const lz_model *m = F->m;
     const lz_layer_hparams *lh = &m->hp.layers[F->il];
-    attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv };
+    attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv, 1 };
     const uint32_t n_pairs = F->n * lh->n_head_kv;
     /* no more pairs than threads (the scores scratch holds one group per
      * thread): split each pair's work */
@@ -523,6 +614,14 @@ static void run_attention(const fwd *F)
     /* whole groups share the cache loads; with too few tokens to keep the
      * threads busy, one head per task instead */
     if (j.heads_per_task > LZ_MAX_GROUP || n_pairs < (uint32_t)F->n_threads * 2) j.heads_per_task = 1;
+    /* batches long enough to give every thread several tiles: tiles of
+     * consecutive tokens share the cache rows too */
+    j.tile = LZ_MAX_GROUP / j.heads_per_task;
+    if (j.heads_per_task == lh->n_head / lh->n_head_kv && j.tile > 1 && F->n >= j.tile * (uint32_t)F->n_threads * 4) {
+        const uint32_t tiles = (F->n + j.tile - 1) / j.tile;
+        lz_pool_run(F->pool, (int)(tiles * lh->n_head_kv), attn_tile_task, &j);
+        return;
+    }
     lz_pool_run(F->pool, (int)(F->n * (lh->n_head / j.heads_per_task)), attn_task, &j);
 }
 
