@@ -97,7 +97,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
         tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma check-endian \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
-        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments bench-streams bench-memory check-corpus reference-noise
+        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments bench-streams bench-memory check-corpus reference-noise mixing-study
 
 all: $(LIB_A) $(LIB_SO) $(PROG)
 lib: $(LIB_A) $(LIB_SO)
@@ -430,6 +430,12 @@ bench-memory: all
 # -> doc/results/decode_streams.{md,json} (about 10 minutes on 2 cores)
 bench-streams: all model
 	BUILD=$(BUILD) $(PYTHON) bench/decode_streams.py
+
+# mixing-study: what match/n-gram models, SSE and temperature could add to the LLM,
+# from dumps of the model's frequencies (bench/dump_predictions) -> doc/results/mixing_study.md
+# (about 10 minutes on 2 cores: the dumps; the study itself takes seconds)
+mixing-study: $(BUILD)/bench/dump_predictions model
+	BUILD=$(BUILD) $(PYTHON) bench/mixing_study.py
 
 # ---------------------------------------------------------------- fuzzing: archive container
 #   make fuzz-archive   libFuzzer + ASan/UBSan over the container parser (lz_header_read and the
