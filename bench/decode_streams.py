@@ -2,10 +2,11 @@
 """Decompression speed with segments, beside one segment and compression
 (doc/format.md "Segments"; make bench-streams).
 
-    bench/decode_streams.py [--input FILE] [--bytes N] [--one-segment-bytes N] [--runs R]
+    bench/decode_streams.py [--input FILE...] [--bytes N] [--one-segment-bytes N] [--runs R]
                             [--threads T] [--out doc/results/decode_streams]
 
-Default input: the first 256 KiB of calgary/book1. Measured in one run, each
+Default input: the first 256 KiB of calgary/book1; several --input files
+are concatenated before the first --bytes are taken. Measured in one run, each
 figure the median of --runs runs (alternating, so load drifts hit all alike):
   1. compress with the default segment size (-v: tokens, time);
   2. decompress that archive (-v: tokens, time, the streams K it used);
@@ -78,7 +79,7 @@ def streams_of(stderr):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--input", default=os.path.join(CORPUS, "calgary", "book1"))
+    ap.add_argument("--input", nargs="+", default=[os.path.join(CORPUS, "calgary", "book1")])
     ap.add_argument("--bytes", type=int, default=256 * 1024)
     ap.add_argument("--one-segment-bytes", type=int, default=32 * 1024)
     ap.add_argument("--runs", type=int, default=1)
@@ -87,11 +88,12 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf"))
     ap.add_argument("--out", default=os.path.join(ROOT, "doc", "results", "decode_streams"))
     a = ap.parse_args()
-    data = open(a.input, "rb").read()[:a.bytes]
+    data = b"".join(open(f, "rb").read() for f in a.input)[:a.bytes]
+    input_name = " + ".join(os.path.relpath(f, CORPUS) for f in a.input)
     one = data[:a.one_segment_bytes]
     base = [a.prog, a.model, "-v", "-q", "-t", str(a.threads)]
     cpu_name, isa = cpu()
-    print(f"{cpu_name} ({isa}); input {a.input}, {len(data)} bytes; one segment: first {len(one)} bytes", flush=True)
+    print(f"{cpu_name} ({isa}); input {input_name}, {len(data)} bytes; one segment: first {len(one)} bytes", flush=True)
 
     runs = {"compress": [], "decompress": [], "compress_one": [], "decompress_one": []}
     arc = arc_one = None
@@ -122,7 +124,7 @@ def main():
     n_segments = sum(1 for line in segs.splitlines() if re.search(r"\bmodel\b", line) and "tokens" in line)
     seg_vs_one = res["decompress"]["tokens_per_s"] / res["decompress_one"]["tokens_per_s"]
     dec_vs_comp = res["decompress"]["tokens_per_s"] / res["compress"]["tokens_per_s"]
-    doc = {"cpu": cpu_name, "isa": isa, "threads": a.threads, "input": os.path.relpath(a.input, CORPUS),
+    doc = {"cpu": cpu_name, "isa": isa, "threads": a.threads, "input": input_name,
            "bytes": len(data), "one_segment_bytes": len(one), "archive_bytes": len(arc),
            "archive_one_segment_bytes": len(arc_one), "model_segments": n_segments, "runs": a.runs,
            "results": res, "segmented_vs_one_segment": seg_vs_one, "decompress_vs_compress": dec_vs_comp}
