@@ -506,6 +506,34 @@ static void test_attn_kernels(void **state)
             }
             n_exp += 2 * m;
         }
+        /* several rows at once: 1..19 rows of unequal lengths (0..70 values
+         * past a common 0..40), some with a NaN, an infinity or a value
+         * above the max (the scalar path), sums starting from nonzero */
+        for (uint32_t R = 1; R <= 19; R++) {
+            enum { STRIDE = 128 };
+            float xa[19 * STRIDE], xb[19 * STRIDE], mx[19];
+            uint32_t nr[19];
+            double sa[19], sb[19];
+            uint32_t z = 777u * R + (uint32_t)isa;
+            for (uint32_t r = 0; r < R; r++) {
+                z = z * 1103515245u + 12345u;
+                nr[r] = (R * 7u) % 41u + (z >> 9) % 71u;
+                mx[r] = 0.5f * (float)(r % 5);
+                sa[r] = sb[r] = 0.125 * (double)r;
+                for (uint32_t j = 0; j < STRIDE; j++) {
+                    z = z * 1103515245u + 12345u;
+                    xa[r * STRIDE + j] = mx[r] - (float)((z >> 8) % 100000u) / 1000.0f;
+                }
+                if (r % 7 == 3 && nr[r] > 5) xa[r * STRIDE + nr[r] / 2] = NAN;
+                if (r % 7 == 5 && nr[r] > 5) xa[r * STRIDE + 1] = -INFINITY;
+                if (r % 7 == 6 && nr[r] > 9) xa[r * STRIDE + 9] = mx[r] + 2.0f;
+            }
+            memcpy(xb, xa, sizeof(xa));
+            lz_op_exp_sum_rows_ref(xa, STRIDE, R, nr, mx, sa);
+            kern->exp_sum_rows(xb, STRIDE, R, nr, mx, sb);
+            assert_memory_equal(xa, xb, sizeof(xa));
+            assert_memory_equal(sa, sb, R * sizeof(double));
+        }
         n_isa++;
     }
     /* gated activations on ~9 million arguments of both signs, every

@@ -353,6 +353,21 @@ static double attn_softmax(const fwd *F, float *sc, uint32_t n_keys)
     return sum;
 }
 
+/* The softmax of R heads' scores at once (row r at sc + r * stride, over
+ * n[r] keys), in place, each as attn_softmax computes it; their sums in sum. */
+static void attn_softmax_rows(const fwd *F, float *sc, size_t stride, uint32_t R, const uint32_t *n, double *sum)
+{
+    float mx[LZ_MAX_GROUP];
+    for (uint32_t r = 0; r < R; r++) {
+        const float *x = sc + r * stride;
+        mx[r] = -INFINITY;
+        for (uint32_t k = 0; k < n[r]; k++)
+            if (x[k] > mx[r]) mx[r] = x[k];
+        sum[r] = 0.0;
+    }
+    F->kern->exp_sum_rows(sc, stride, R, n, mx, sum);
+}
+
 /* Outputs [i0, i0 + n) of G heads (out[g] points at output i0): the V sum
  * over every key in order, then the division by the softmax sum. */
 static void attn_keys_wsum(const fwd *F, const attn_keys *ak, float *const *out, const float *const *w, uint32_t G,
@@ -392,8 +407,10 @@ static void attn_heads(const fwd *F, float kq_scale, uint32_t b, uint32_t h0, ui
         out[g] = s->att + (size_t)b * lh->n_head * hd + (size_t)(h0 + g) * hd;
         w[g] = sc + g * s->scores_len;
     }
+    uint32_t n_keys[LZ_MAX_GROUP];
+    for (uint32_t g = 0; g < G; g++) n_keys[g] = ak.n_keys;
     attn_keys_scores(F, &ak, q, G, kq_scale, 0, ak.n_keys, sc, s->scores_len);
-    for (uint32_t g = 0; g < G; g++) sum[g] = attn_softmax(F, sc + g * s->scores_len, ak.n_keys);
+    attn_softmax_rows(F, sc, s->scores_len, G, n_keys, sum);
     attn_keys_wsum(F, &ak, out, w, G, 0, hd, sum);
 }
 
@@ -468,10 +485,12 @@ static void attn_run(const fwd *F, float kq_scale, uint32_t b, uint32_t r, uint3
     for (uint32_t i = 1; i < r; i++)
         F->kern->attn_scores(q + i * G, (int)G, ak.kc + rows, ak.n_kv, i, hd, kq_scale,
                              sc + (size_t)i * G * s->scores_len + n0, s->scores_len);
+    uint32_t n_keys[LZ_MAX_GROUP];
     for (uint32_t k = 0; k < Q; k++) {
-        sum[k] = attn_softmax(F, sc + (size_t)k * s->scores_len, n0 + k / G);
+        n_keys[k] = n0 + k / G;
         memset(out[k], 0, hd * sizeof(float));
     }
+    attn_softmax_rows(F, sc, s->scores_len, Q, n_keys, sum);
     F->kern->attn_wsum(out, w, (int)Q, ak.vc, ak.n_kv, n0, hd);
     for (uint32_t i = 1; i < r; i++) F->kern->attn_wsum(out + i * G, w1 + i * G, (int)G, ak.vc + rows, ak.n_kv, i, hd);
     for (uint32_t k = 0; k < Q; k++) {

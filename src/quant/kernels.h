@@ -72,6 +72,9 @@ typedef struct lz_kernels {
     float (*dot_f16)(const float *q, const uint16_t *k, uint32_t n);
     /* x[j] = lz_expf(x[j] - max), j ascending; *sum += (double)x[j] likewise */
     void (*exp_sum)(float *x, uint32_t n, float max, double *sum);
+    /* exp_sum on R rows: row r at x + r * stride, with n[r], max[r], sum[r]
+     * (several rows' additions can overlap; each row keeps its own order) */
+    void (*exp_sum_rows)(float *x, size_t stride, uint32_t R, const uint32_t *n, const float *max, double *sum);
     /* rows j ascending, every i < n: y[i] = y[i] + w[j] * (float)v[j * stride + i] */
     void (*wsum_f16)(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
     /* gate[i] = act(gate[i]) * up[i] */
@@ -134,6 +137,7 @@ int lz_gemm_packed(const lz_packed_mat *pm, lz_isa isa, int64_t r0, int64_t n_ro
  * versions for their tails and out-of-range inputs). */
 float lz_op_dot_f16_ref(const float *q, const uint16_t *k, uint32_t n);
 void lz_op_exp_sum_ref(float *x, uint32_t n, float max, double *sum);
+void lz_op_exp_sum_rows_ref(float *x, size_t stride, uint32_t R, const uint32_t *n, const float *max, double *sum);
 void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n);
 void lz_op_gated_act(float *gate, const float *up, uint32_t n, lz_ffn_act act);
 void lz_op_attn_scores_ref(const float *const *q, int G, const uint16_t *k, size_t stride, uint32_t n_rows, uint32_t n,

@@ -28,6 +28,11 @@ void lz_op_exp_sum_ref(float *x, uint32_t n, float max, double *sum)
     *sum = s;
 }
 
+void lz_op_exp_sum_rows_ref(float *x, size_t stride, uint32_t R, const uint32_t *n, const float *max, double *sum)
+{
+    for (uint32_t r = 0; r < R; r++) lz_op_exp_sum_ref(x + r * stride, n[r], max[r], &sum[r]);
+}
+
 void lz_op_wsum_f16_ref(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n)
 {
     for (uint32_t j = 0; j < n_rows; j++)
@@ -78,6 +83,7 @@ void lz_kernels_fill_ref(lz_kernels *k)
     k->quantize[LZ_TYPE_Q8_K] = lz_quantize_q8_k_ref;
     k->dot_f16 = lz_op_dot_f16_ref;
     k->exp_sum = lz_op_exp_sum_ref;
+    k->exp_sum_rows = lz_op_exp_sum_rows_ref;
     k->wsum_f16 = lz_op_wsum_f16_ref;
     k->gated_act = lz_op_gated_act;
     k->attn_scores = lz_op_attn_scores_ref;

@@ -110,6 +110,11 @@ static void exp_sum_neon(float *x, uint32_t n, float max, double *sum)
     lz_op_exp_sum_ref(x + j, n - j, max, sum);
 }
 
+static void exp_sum_rows_neon(float *x, size_t stride, uint32_t R, const uint32_t *n, const float *max, double *sum)
+{
+    for (uint32_t r = 0; r < R; r++) exp_sum_neon(x + r * stride, n[r], max[r], &sum[r]);
+}
+
 /* Blocks of 64 outputs stay in 16 registers while the rows stream past. */
 static void wsum_f16_neon(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n)
 {
@@ -361,6 +366,7 @@ void lz_ops_fill_neon(lz_kernels *k)
 {
     k->dot_f16 = dot_f16_neon;
     k->exp_sum = exp_sum_neon;
+    k->exp_sum_rows = exp_sum_rows_neon;
     k->wsum_f16 = wsum_f16_neon;
     k->gated_act = gated_act_neon;
     k->attn_scores = attn_scores_neon;

@@ -109,6 +109,84 @@ static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
     lz_op_exp_sum_ref(x + j, n - j, max, sum);
 }
 
+/* The exponentials of exp_sum_avx2 alone, in place. */
+static void exp_only_avx2(float *x, uint32_t n, float max)
+{
+    const __m256 mv = _mm256_set1_ps(max);
+    const __m256 lo = _mm256_set1_ps(-87.33654f);
+    uint32_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), mv);
+        const __m256 ok = _mm256_or_ps(_mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_LE_OQ), _mm256_cmp_ps(d, lo, _CMP_LT_OQ));
+        if (_mm256_movemask_ps(ok) != 0xff) break;
+        _mm256_storeu_ps(x + j, exp_nonpos_avx2(d));
+    }
+    double unused = 0.0;
+    lz_op_exp_sum_ref(x + j, n - j, max, &unused);
+}
+
+/* Values j .. j+3 of four rows as four double vectors, one per j: lane i = row i. */
+#define ROWS4_ADD(s, p, j)                                                                                    \
+    do {                                                                                                      \
+        __m128 a_ = _mm_loadu_ps((p)[0] + (j)), b_ = _mm_loadu_ps((p)[1] + (j));                             \
+        __m128 c_ = _mm_loadu_ps((p)[2] + (j)), d_ = _mm_loadu_ps((p)[3] + (j));                             \
+        _MM_TRANSPOSE4_PS(a_, b_, c_, d_);                                                                    \
+        s = _mm256_add_pd(s, _mm256_cvtps_pd(a_));                                                            \
+        s = _mm256_add_pd(s, _mm256_cvtps_pd(b_));                                                            \
+        s = _mm256_add_pd(s, _mm256_cvtps_pd(c_));                                                            \
+        s = _mm256_add_pd(s, _mm256_cvtps_pd(d_));                                                            \
+    } while (0)
+
+/*
+ * exp_sum over rows (kernels.h). A row's sum is a chain of dependent double
+ * additions (4 cycles each), which made the softmax of long rows cost more
+ * than its exponentials. Here the exponentials are computed row by row,
+ * then up to eight rows' sums advance together, one double lane per row
+ * (two vectors; lanes without a row of their own repeat row 0 and are
+ * dropped), four values of each row per step: every row still adds its
+ * values in ascending order to its own sum, so the bits are exp_sum's.
+ */
+static void exp_sum_rows_avx2(float *x, size_t stride, uint32_t R, const uint32_t *n, const float *max, double *sum)
+{
+    if (R == 1) {
+        exp_sum_avx2(x, n[0], max[0], sum);
+        return;
+    }
+    for (uint32_t r = 0; r < R; r += 8) {
+        const uint32_t k = R - r < 8 ? R - r : 8;
+        const float *p[8];
+        double t[8];
+        uint32_t m = n[r];
+        for (uint32_t i = 0; i < 8; i++) {
+            if (i < k) {
+                exp_only_avx2(x + (r + i) * stride, n[r + i], max[r + i]);
+                p[i] = x + (r + i) * stride;
+                t[i] = sum[r + i];
+                if (n[r + i] < m) m = n[r + i];
+            } else {
+                p[i] = p[0];
+                t[i] = 0.0;
+            }
+        }
+        __m256d s0 = _mm256_loadu_pd(t), s1 = _mm256_loadu_pd(t + 4);
+        uint32_t j = 0;
+        if (k > 4) {
+            for (; j + 4 <= m; j += 4) {
+                ROWS4_ADD(s0, p, j);
+                ROWS4_ADD(s1, p + 4, j);
+            }
+        } else {
+            for (; j + 4 <= m; j += 4) ROWS4_ADD(s0, p, j);
+        }
+        _mm256_storeu_pd(t, s0);
+        _mm256_storeu_pd(t + 4, s1);
+        for (uint32_t i = 0; i < k; i++) {
+            for (uint32_t u = j; u < n[r + i]; u++) t[i] += (double)p[i][u];
+            sum[r + i] = t[i];
+        }
+    }
+}
+
 /* Blocks of 64 outputs stay in 8 registers while the rows stream past. */
 static void wsum_f16_avx2(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows,
                                          uint32_t n)
@@ -386,6 +464,7 @@ void lz_ops_fill_avx2(lz_kernels *k)
 {
     k->dot_f16 = dot_f16_avx2;
     k->exp_sum = exp_sum_avx2;
+    k->exp_sum_rows = exp_sum_rows_avx2;
     k->wsum_f16 = wsum_f16_avx2;
     k->gated_act = gated_act_avx2;
     k->attn_scores = attn_scores_avx2;
