@@ -427,7 +427,7 @@ bench-memory: all
 	BUILD=$(BUILD) $(PYTHON) bench/decode_memory.py
 
 # bench-streams: decompression with segments vs one segment vs compression (tokens/s, K, RSS)
-# -> doc/results/decode_streams.{md,json} (about 10 minutes on 2 cores)
+# -> doc/results/decode_streams.{md,json} (about 40 minutes on 2 cores: 1 MiB of text)
 bench-streams: all model
 	BUILD=$(BUILD) $(PYTHON) bench/decode_streams.py
 

@@ -5,8 +5,9 @@
     bench/decode_streams.py [--input FILE...] [--bytes N] [--one-segment-bytes N] [--runs R]
                             [--threads T] [--out doc/results/decode_streams]
 
-Default input: the first 256 KiB of calgary/book1; several --input files
-are concatenated before the first --bytes are taken. Measured in one run, each
+Default input: the first 1 MiB of calgary/book1 followed by book2 (with
+the default 96 KiB segments, 11 segments: 256 KiB would give only 3);
+several --input files are concatenated before the first --bytes are taken. Measured in one run, each
 figure the median of --runs runs (alternating, so load drifts hit all alike):
   1. compress with the default segment size (-v: tokens, time);
   2. decompress that archive (-v: tokens, time, the streams K it used);
@@ -79,8 +80,9 @@ def streams_of(stderr):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--input", nargs="+", default=[os.path.join(CORPUS, "calgary", "book1")])
-    ap.add_argument("--bytes", type=int, default=256 * 1024)
+    ap.add_argument("--input", nargs="+",
+                    default=[os.path.join(CORPUS, "calgary", "book1"), os.path.join(CORPUS, "calgary", "book2")])
+    ap.add_argument("--bytes", type=int, default=1024 * 1024)
     ap.add_argument("--one-segment-bytes", type=int, default=32 * 1024)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
