@@ -433,7 +433,7 @@ bench-streams: all model
 
 # mixing-study: what match/n-gram models, SSE and temperature could add to the LLM,
 # from dumps of the model's frequencies (bench/dump_predictions) -> doc/results/mixing_study.md
-# (about 10 minutes on 2 cores: the dumps; the study itself takes seconds)
+# (about 15 minutes on 2 cores for the six files' dumps; the study itself takes seconds)
 mixing-study: $(BUILD)/bench/dump_predictions model
 	BUILD=$(BUILD) $(PYTHON) bench/mixing_study.py
 

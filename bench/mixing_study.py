@@ -2,7 +2,7 @@
 """How much could secondary models add to the LLM? An offline study
 (issue 14; make mixing-study).
 
-    bench/mixing_study.py [--files paper1,progc,trans,book2:65536] [--dump-dir DIR]
+    bench/mixing_study.py [--files paper1,progc,trans,book2:65536,bib,progl] [--dump-dir DIR]
                           [--out doc/results/mixing_study]
 
 For each file, bench/dump_predictions (build/bench/) records the model's
@@ -282,7 +282,7 @@ def dump(name, spec, dump_dir, prog, model):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--files", default="paper1,progc,trans,book2:65536")
+    ap.add_argument("--files", default="paper1,progc,trans,book2:65536,bib,progl")
     ap.add_argument("--dump-dir", default="/tmp/llamazip-mixing-study")
     ap.add_argument("--prog", default=os.path.join(ROOT, os.environ.get("BUILD", "build"), "bench", "dump_predictions"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "gemma-3-270m-q4_k_m.gguf"))
