@@ -14,13 +14,15 @@
  * first LZ_POOL_PAUSE_NS, then yielding the CPU (so that on a machine with
  * more runnable threads than cores the waiting thread does not hold a core
  * that a working one needs) until LZ_POOL_SPIN_NS. Past that they wait on
- * condition variables, so an idle pool costs no CPU.
+ * condition variables, so an idle pool costs no CPU. A pool with more
+ * threads than CPUs skips the busy phase (doc/results/reliability.md).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "threadpool.h"
 
@@ -39,9 +41,12 @@
  * projection on 2 cores). */
 #define LZ_POOL_PAUSE_NS 50000L
 #define LZ_POOL_SPIN_NS 2000000L
+#define POOL_OVERSUB_PAUSE_NS 0L
+#define POOL_OVERSUB_SPIN_NS 2000000L
 
 struct lz_pool {
     int n_threads;
+    long pause_ns, spin_ns;    /* the waits' busy and yielding phases (see lz_pool_create) */
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
@@ -70,7 +75,7 @@ static long elapsed_ns(const struct timespec *t0)
 }
 
 /* Spin until *v != not (returns 1) or the spin time is over (returns 0). */
-static int spin_while_equal(atomic_int *v, int not)
+static int spin_while_equal(const lz_pool *p, atomic_int *v, int not)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -80,8 +85,8 @@ static int spin_while_equal(atomic_int *v, int not)
             cpu_relax();
         }
         const long ns = elapsed_ns(&t0);
-        if (ns > LZ_POOL_SPIN_NS) return 0;
-        if (ns > LZ_POOL_PAUSE_NS) sched_yield();
+        if (ns > p->spin_ns) return 0;
+        if (ns > p->pause_ns) sched_yield();
     }
 }
 
@@ -97,8 +102,8 @@ static int spin_until_done(lz_pool *p)
             cpu_relax();
         }
         const long ns = elapsed_ns(&t0);
-        if (ns > LZ_POOL_SPIN_NS) return 0;
-        if (ns > LZ_POOL_PAUSE_NS) sched_yield();
+        if (ns > p->spin_ns) return 0;
+        if (ns > p->pause_ns) sched_yield();
     }
 }
 
@@ -119,7 +124,7 @@ static void *worker_main(void *vp)
     free(wa);
     int seen = 0;
     for (;;) {
-        if (!spin_while_equal(&p->generation, seen)) {
+        if (!spin_while_equal(p, &p->generation, seen)) {
             pthread_mutex_lock(&p->mu);
             p->sleepers++;
             while (!atomic_load(&p->stop) && atomic_load(&p->generation) == seen) pthread_cond_wait(&p->work_cv, &p->mu);
@@ -145,6 +150,13 @@ lz_pool *lz_pool_create(int n_threads)
     lz_pool *p = calloc(1, sizeof(*p));
     if (!p) return NULL;
     p->n_threads = n_threads;
+    /* More threads than CPUs: a thread that busy-waits holds a CPU that the
+     * thread it waits for may need (4 threads on 2 CPUs ran the tiny models
+     * 4.5x slower than 2), so waits yield from the start. */
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const int oversubscribed = cpus > 0 && n_threads > cpus;
+    p->pause_ns = oversubscribed ? POOL_OVERSUB_PAUSE_NS : LZ_POOL_PAUSE_NS;
+    p->spin_ns = oversubscribed ? POOL_OVERSUB_SPIN_NS : LZ_POOL_SPIN_NS;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
