@@ -91,20 +91,28 @@ static __m256 exp_nonpos_avx2(__m256 x)
     return _mm256_andnot_ps(under, exp_core_avx2(x));
 }
 
-static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
+/* The exponentials of the first blocks of 8 whose every lane lies in
+ * [-87.33654, 0] or below (-> 0), in place; returns how many values were
+ * done (the rest, NaN or above the max included, take the scalar path). */
+static uint32_t exp_vector_prefix(float *x, uint32_t n, float max)
 {
-    double s = *sum;
     const __m256 mv = _mm256_set1_ps(max);
     const __m256 lo = _mm256_set1_ps(-87.33654f);
     uint32_t j = 0;
     for (; j + 8 <= n; j += 8) {
         const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), mv);
-        /* every lane in [-87.33654, 0] or below (-> 0): else the scalar path */
         const __m256 ok = _mm256_or_ps(_mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_LE_OQ), _mm256_cmp_ps(d, lo, _CMP_LT_OQ));
         if (_mm256_movemask_ps(ok) != 0xff) break;
         _mm256_storeu_ps(x + j, exp_nonpos_avx2(d));
-        for (int l = 0; l < 8; l++) s += (double)x[j + l];
     }
+    return j;
+}
+
+static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
+{
+    const uint32_t j = exp_vector_prefix(x, n, max);
+    double s = *sum;
+    for (uint32_t i = 0; i < j; i++) s += (double)x[i];
     *sum = s;
     lz_op_exp_sum_ref(x + j, n - j, max, sum);
 }
@@ -112,15 +120,7 @@ static void exp_sum_avx2(float *x, uint32_t n, float max, double *sum)
 /* The exponentials of exp_sum_avx2 alone, in place. */
 static void exp_only_avx2(float *x, uint32_t n, float max)
 {
-    const __m256 mv = _mm256_set1_ps(max);
-    const __m256 lo = _mm256_set1_ps(-87.33654f);
-    uint32_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), mv);
-        const __m256 ok = _mm256_or_ps(_mm256_cmp_ps(d, _mm256_setzero_ps(), _CMP_LE_OQ), _mm256_cmp_ps(d, lo, _CMP_LT_OQ));
-        if (_mm256_movemask_ps(ok) != 0xff) break;
-        _mm256_storeu_ps(x + j, exp_nonpos_avx2(d));
-    }
+    const uint32_t j = exp_vector_prefix(x, n, max);
     double unused = 0.0;
     lz_op_exp_sum_ref(x + j, n - j, max, &unused);
 }
