@@ -342,19 +342,8 @@ static void attn_keys_scores(const fwd *F, const attn_keys *ak, const float *con
     }
 }
 
-/* Softmax of one head's scores, in place: exp(s - max) in key order; returns their sum. */
-static double attn_softmax(const fwd *F, float *sc, uint32_t n_keys)
-{
-    float mx = -INFINITY;
-    for (uint32_t k = 0; k < n_keys; k++)
-        if (sc[k] > mx) mx = sc[k];
-    double sum = 0.0;
-    F->kern->exp_sum(sc, n_keys, mx, &sum);
-    return sum;
-}
-
 /* The softmax of R heads' scores at once (row r at sc + r * stride, over
- * n[r] keys), in place, each as attn_softmax computes it; their sums in sum. */
+ * n[r] keys), in place: exp(s - max) in key order; their sums in sum. */
 static void attn_softmax_rows(const fwd *F, float *sc, size_t stride, uint32_t R, const uint32_t *n, double *sum)
 {
     float mx[LZ_MAX_GROUP];
@@ -366,6 +355,14 @@ static void attn_softmax_rows(const fwd *F, float *sc, size_t stride, uint32_t R
         sum[r] = 0.0;
     }
     F->kern->exp_sum_rows(sc, stride, R, n, mx, sum);
+}
+
+/* Softmax of one head's scores, in place; returns their sum. */
+static double attn_softmax(const fwd *F, float *sc, uint32_t n_keys)
+{
+    double sum;
+    attn_softmax_rows(F, sc, 0, 1, &n_keys, &sum);
+    return sum;
 }
 
 /* Outputs [i0, i0 + n) of G heads (out[g] points at output i0): the V sum
@@ -387,12 +384,11 @@ static void attn_keys_wsum(const fwd *F, const attn_keys *ak, float *const *out,
 }
 
 /*
- * One token and a run of query heads that share a KV head: scores over the
- * visible cache rows, softmax, V sum, each head in the reference's order
- * (kernels.h); the heads only share the loads of the cache rows, so any
- * grouping gives the same bits.
+ * Query heads h0 .. h0+G-1 of token b, which share a KV head: scores over
+ * the visible cache rows, softmax, V sum, each head in the reference's
+ * order (kernels.h); the heads only share the loads of the cache rows, so
+ * any grouping gives the same bits.
  */
-/* Query heads h0 .. h0+G-1 of token b (all on one KV head). */
 static void attn_heads(const fwd *F, float kq_scale, uint32_t b, uint32_t h0, uint32_t G, float *sc)
 {
     const lz_scratch *s = F->s;
@@ -414,12 +410,7 @@ static void attn_heads(const fwd *F, float kq_scale, uint32_t b, uint32_t h0, ui
     attn_keys_wsum(F, &ak, out, w, G, 0, hd, sum);
 }
 
-/*
- * One token and a run of query heads that share a KV head: scores over the
- * visible cache rows, softmax, V sum, each head in the reference's order
- * (kernels.h); the heads only share the loads of the cache rows, so any
- * grouping gives the same bits.
- */
+/* One token and a run of heads_per_task query heads on one KV head. */
 static void attn_task(void *arg, int task, int thread)
 {
     const attn_job *j = arg;
