@@ -94,6 +94,7 @@ void lz_ops_fill_avx512(struct lz_kernels *k);      /* x86/ops_avx512.c */
 void lz_kernels_fill_neon(struct lz_kernels *k);
 void lz_ops_fill_neon(struct lz_kernels *k);        /* arm/ops_neon.c: the float kernels */
 void lz_quantize_fill_neon(struct lz_kernels *k);   /* arm/quantize_neon.c */
+void lz_gemm_fill_neon(struct lz_kernels *k);       /* arm/gemm_neon.c: the tiled products */
 #endif
 
 #endif /* LZ_QUANT_INTERNAL_H */

@@ -341,6 +341,7 @@ void lz_kernels_fill_neon(lz_kernels *k)
         { LZ_TYPE_Q6_K, vec_dot_q6_k },
     };
     for (size_t i = 0; i < LZ_ARRAY_LEN(rows); i++) k->vec_dot[rows[i].type] = rows[i].dot;
+    lz_gemm_fill_neon(k);
     lz_ops_fill_neon(k);
     lz_quantize_fill_neon(k);
 }
