@@ -9,11 +9,16 @@
  *  - positions: for each listed position P, a fresh context is filled up to
  *    P (in batches, last logits only, not timed), then one batch of `span`
  *    tokens at P .. P+span-1 with all logits and `pos_steps` single steps
- *    after it are timed: the cost of long contexts.
+ *    after it are timed: the cost of long contexts;
+ *  - streams: with --streams K, instead of the positions above, K sequences
+ *    each holding the first listed position's context (one is filled, not
+ *    timed, and copied), then `pos_steps` lockstep steps, each one batch of
+ *    one token per sequence with all logits (what decompressing K segments
+ *    at once does).
  *
  *   bench_engine MODEL [--threads N] [--isa NAME] [--batch N] [--tokens N]
  *                [--steps N] [--positions P,P,...] [--span N] [--pos-steps N]
- *                [--json]
+ *                [--streams K] [--json]
  *
  * Token ids are a fixed pseudo-random sequence (BOS first; the cost does
  * not depend on which ids they are), the same as tools/bench_llamacpp.py's.
@@ -88,6 +93,37 @@ static void eval_steps(const bench *B, lz_eval_state *s, uint32_t p0, uint32_t n
         if (lz_model_eval(B->m, s, B->pool, B->isa, B->tok + p0 + i, 1, p0 + i, B->logits, 1, &err)) die(&err);
 }
 
+/* K sequences at position p (the first filled in batches, the others
+ * copies of it), then n lockstep steps of one token per sequence. */
+static span_time eval_lockstep(const bench *B, uint32_t K, uint32_t n_ctx, uint32_t p, uint32_t n)
+{
+    lz_err err = { 0 };
+    lz_kv_cache **kv = calloc(K, sizeof(*kv));
+    lz_batch_token *bt = calloc(B->batch > K ? B->batch : K, sizeof(*bt));
+    lz_scratch *sc = lz_scratch_create(B->m, B->batch > K ? B->batch : K, &err);
+    if (!kv || !bt || !sc) die(&err);
+    for (uint32_t s = 0; s < K; s++)
+        if (!(kv[s] = lz_kv_cache_create(B->m, n_ctx, B->batch, &err))) die(&err);
+    for (uint32_t q = 0; q < p; q += B->batch) {
+        const uint32_t k = p - q < B->batch ? p - q : B->batch;
+        for (uint32_t i = 0; i < k; i++) bt[i] = (lz_batch_token){ kv[0], B->tok[q + i], q + i, 0 };
+        if (lz_model_eval_batch(B->m, sc, B->pool, B->isa, bt, k, B->logits, &err)) die(&err);
+    }
+    for (uint32_t s = 1; s < K; s++) lz_kv_cache_copy(kv[s], kv[0]);
+    fprintf(stderr, "bench_engine: %u streams at position %u: stepping\n", K, p);   /* a profiler may attach now */
+    span_time t0 = mark();
+    for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t s = 0; s < K; s++) bt[s] = (lz_batch_token){ kv[s], B->tok[p + i], p + i, 1 };
+        if (lz_model_eval_batch(B->m, sc, B->pool, B->isa, bt, K, B->logits, &err)) die(&err);
+    }
+    span_time t = since(t0);
+    for (uint32_t s = 0; s < K; s++) lz_kv_cache_free(kv[s]);
+    lz_scratch_free(sc);
+    free(kv);
+    free(bt);
+    return t;
+}
+
 static uint32_t parse_positions(const char *s, uint32_t *out)
 {
     uint32_t n = 0;
@@ -104,11 +140,11 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: %s MODEL [--threads N] [--isa NAME] [--batch N] [--tokens N] [--steps N]\n"
-                        "       [--positions P,P,...] [--span N] [--pos-steps N] [--json]\n", argv[0]);
+                        "       [--positions P,P,...] [--span N] [--pos-steps N] [--streams K] [--json]\n", argv[0]);
         return 2;
     }
     int threads = 2, json = 0;
-    uint32_t n_tok = 1024, batch = 512, steps = 64, span = 512, pos_steps = 16;
+    uint32_t n_tok = 1024, batch = 512, steps = 64, span = 512, pos_steps = 16, streams = 0;
     uint32_t positions[MAX_POSITIONS], n_pos = 0;
     lz_isa isa = lz_cpu_isa();
     for (int i = 2; i < argc; i++) {
@@ -120,6 +156,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--steps")) steps = (uint32_t)atoi(v);
         else if (!strcmp(a, "--span")) span = (uint32_t)atoi(v);
         else if (!strcmp(a, "--pos-steps")) pos_steps = (uint32_t)atoi(v);
+        else if (!strcmp(a, "--streams")) streams = (uint32_t)atoi(v);
         else if (!strcmp(a, "--positions")) n_pos = parse_positions(v, positions);
         else if (!strcmp(a, "--isa")) {
             for (int k = 0; k < LZ_ISA_COUNT; k++)
@@ -130,8 +167,8 @@ int main(int argc, char **argv)
         }
         i++;
     }
-    if (batch == 0 || span == 0 || threads < 1) {
-        fprintf(stderr, "bench_engine: batch, span and threads must be positive\n");
+    if (batch == 0 || span == 0 || threads < 1 || (streams > 0 && pos_steps == 0)) {
+        fprintf(stderr, "bench_engine: batch, span, threads (and pos-steps with streams) must be positive\n");
         return 2;
     }
     lz_err err = { 0 };
@@ -143,7 +180,10 @@ int main(int argc, char **argv)
     uint32_t n_ctx = n_tok + steps;
     for (uint32_t i = 0; i < n_pos; i++)
         if (positions[i] + span + pos_steps > n_ctx) n_ctx = positions[i] + span + pos_steps;
+    const uint32_t streams_at = n_pos > 0 ? positions[0] : n_tok;
+    if (streams > 0 && streams_at + pos_steps > n_ctx) n_ctx = streams_at + pos_steps;
     uint32_t max_batch = batch > span ? batch : span;
+    if (streams > max_batch) max_batch = streams;
     int32_t *tok = malloc((size_t)n_ctx * sizeof(int32_t));
     float *logits = malloc((size_t)max_batch * hp->n_vocab * sizeof(float));
     lz_pool *pool = threads > 1 ? lz_pool_create(threads) : NULL;
@@ -172,7 +212,7 @@ int main(int argc, char **argv)
     }
 
     span_time t_pos[MAX_POSITIONS], t_pos_step[MAX_POSITIONS];
-    if (n_pos > 0) {
+    if (n_pos > 0 && streams == 0) {
         /* one context walks through the positions in increasing order */
         lz_eval_state *s = lz_eval_state_create(m, n_ctx, max_batch, &err);
         if (!s) die(&err);
@@ -198,6 +238,9 @@ int main(int argc, char **argv)
         lz_eval_state_free(s);
     }
 
+    span_time t_streams = { 0, 0 };
+    if (streams > 0) t_streams = eval_lockstep(&B, streams, n_ctx, streams_at, pos_steps);
+
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const double rss = ru.ru_maxrss / 1024.0;
@@ -211,11 +254,16 @@ int main(int argc, char **argv)
                    n_tok, t_batch.wall, t_batch.cpu, n_tok / t_batch.wall, steps, n_tok, t_step.wall, t_step.cpu,
                    steps ? 1e3 * t_step.wall / steps : 0.0);
         printf(",\n \"positions\": [");
-        for (uint32_t i = 0; i < n_pos; i++)
+        for (uint32_t i = 0; i < n_pos && !streams; i++)
             printf("%s{\"pos\": %u, \"span\": %u, \"wall_s\": %.4f, \"tok_s\": %.2f, \"steps\": %u, \"step_ms\": %.3f}",
                    i ? ", " : "", positions[i], span, t_pos[i].wall, span / t_pos[i].wall, pos_steps,
                    pos_steps ? 1e3 * t_pos_step[i].wall / pos_steps : 0.0);
-        printf("],\n \"peak_rss_mib\": %.1f}\n", rss);
+        printf("]");
+        if (streams > 0)
+            printf(",\n \"streams\": {\"k\": %u, \"pos\": %u, \"steps\": %u, \"wall_s\": %.4f, \"step_ms\": %.3f, "
+                   "\"tok_s\": %.2f}", streams, streams_at, pos_steps, t_streams.wall, 1e3 * t_streams.wall / pos_steps,
+                   streams * pos_steps / t_streams.wall);
+        printf(",\n \"peak_rss_mib\": %.1f}\n", rss);
     } else {
         printf("llama-zip engine (%s, %d threads, isa %s)\n", lz_model_arch_name(m), threads, lz_isa_name(isa));
         if (n_tok > 0) {
@@ -224,9 +272,12 @@ int main(int argc, char **argv)
             printf("  single steps: %u tokens after %u of context: %.2f s = %.1f tokens/s (%.1f ms/token, cpu %.2f s)\n",
                    steps, n_tok, t_step.wall, steps / t_step.wall, 1e3 * t_step.wall / (steps ? steps : 1), t_step.cpu);
         }
-        for (uint32_t i = 0; i < n_pos; i++)
+        for (uint32_t i = 0; i < n_pos && !streams; i++)
             printf("  at %6u   : %u tokens, all logits: %.1f tokens/s; %u single steps: %.1f ms/token\n", positions[i],
                    span, span / t_pos[i].wall, pos_steps, pos_steps ? 1e3 * t_pos_step[i].wall / pos_steps : 0.0);
+        if (streams > 0)
+            printf("  %u streams at %u: %u lockstep steps, all logits: %.1f ms/step = %.1f tokens/s\n", streams,
+                   streams_at, pos_steps, 1e3 * t_streams.wall / pos_steps, streams * pos_steps / t_streams.wall);
         printf("  peak RSS    : %.0f MiB\n", rss);
     }
     free(tok);

@@ -89,6 +89,20 @@ nomem:
     return NULL;
 }
 
+int lz_kv_cache_copy(lz_kv_cache *dst, const lz_kv_cache *src)
+{
+    if (dst->m != src->m || dst->n_ctx != src->n_ctx || dst->cap_swa != src->cap_swa) return -1;
+    const lz_hparams *hp = lz_model_get_hparams(src->m);
+    for (uint32_t il = 0; il < hp->n_layer; il++) {
+        const size_t bytes = (size_t)hp->layers[il].n_head_kv * hp->head_dim * 2 * src->cap[il];
+        memcpy(dst->kc[il], src->kc[il], bytes);
+        memcpy(dst->vc[il], src->vc[il], bytes);
+    }
+    dst->filled = src->filled;
+    dst->ring_lo = src->ring_lo;
+    return 0;
+}
+
 int lz_kv_check(const lz_kv_cache *kv, uint32_t pos0, uint32_t n, lz_err *err)
 {
     if ((uint64_t)pos0 + n > kv->n_ctx)

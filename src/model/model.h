@@ -47,6 +47,10 @@ typedef struct lz_kv_cache lz_kv_cache;
 lz_kv_cache *lz_kv_cache_create(const lz_model *m, uint32_t n_ctx, uint32_t max_batch, lz_err *err);
 void lz_kv_cache_free(lz_kv_cache *kv);
 uint32_t lz_kv_cache_n_ctx(const lz_kv_cache *kv);
+/* Make dst hold what src holds (caches of one model, n_ctx and max_batch),
+ * so that several sequences can start from one filled context without
+ * evaluating it again (benchmarks of lockstep steps). -1 if they differ. */
+int lz_kv_cache_copy(lz_kv_cache *dst, const lz_kv_cache *src);
 /* Bytes the cache of a sequence of n_ctx positions takes (for memory planning). */
 uint64_t lz_kv_cache_bytes(const lz_model *m, uint32_t n_ctx, uint32_t max_batch);
 
