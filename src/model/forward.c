@@ -45,10 +45,11 @@ struct lz_scratch {
     float *x, *xn, *q, *k, *v, *att, *o, *gate, *up;
     uint8_t *act[3];       /* quantized activations, one buffer per partner type */
     uint32_t *out_src;     /* max_tokens: the token of each logits row */
-    float *scores;         /* per thread: max_group rows of scores_len floats */
+    float *scores;         /* scores_rows rows of scores_len floats: max_group per thread,
+                              or G per (token, KV head) pair of a split attention */
     uint32_t max_group;    /* score rows per thread: the most query heads one attention task handles */
     uint32_t scores_len;   /* keys a query may see: the largest n_ctx met so far */
-    int scores_threads;
+    uint64_t scores_rows;
 };
 
 static void *alloc_floats(uint64_t n)
@@ -108,14 +109,15 @@ nomem:
     return NULL;
 }
 
-/* Room for the attention scores of every thread over `len` keys. */
-static int ensure_scores(lz_scratch *s, int n_threads, uint32_t len, lz_err *err)
+/* Room for `rows` rows of attention scores over `len` keys. */
+static int ensure_scores(lz_scratch *s, uint64_t rows, uint32_t len, lz_err *err)
 {
-    if (s->scores_threads >= n_threads && s->scores_len >= len) return 0;
+    if (s->scores_rows >= rows && s->scores_len >= len) return 0;
     if (len < s->scores_len) len = s->scores_len;
+    if (rows < s->scores_rows) rows = s->scores_rows;
     lz_free_aligned(s->scores);
-    s->scores = alloc_floats((uint64_t)n_threads * s->max_group * len);
-    s->scores_threads = s->scores ? n_threads : 0;
+    s->scores = alloc_floats(rows * len);
+    s->scores_rows = s->scores ? rows : 0;
     s->scores_len = s->scores ? len : 0;
     return s->scores ? 0 : lz_fail(err, LLAMAZIP_E_NOMEM, "out of memory for attention scores");
 }
@@ -508,23 +510,28 @@ static void attn_tile_task(void *arg, int task, int thread)
 /*
  * Few (token, KV head) pairs for the threads: single steps, where one task
  * per query head made every head read the whole cache (4x the memory traffic
- * of Gemma 3's shared KV head at long positions). Instead each pair's work
- * is split three ways, in three pool runs: the scores over chunks of cache
- * rows (every head of the pair sharing each row), the softmax per head, the
- * V sums over slices of the head's outputs. Each score is its own dot
- * product, each softmax runs over the keys in order and each output element
- * adds its rows in ascending order whatever slice it is in, so the split
- * gives attn_task's bits (test_model: single steps equal to batches).
- * Pair p is token p / n_head_kv, KV head p % n_head_kv; its scores use the
- * scratch rows of thread p (so at most as many pairs as threads).
+ * of Gemma 3's shared KV head at long positions), and lockstep steps of a
+ * few streams, where one task per pair left a thread idle for a whole
+ * pair's attention when the pairs do not divide among the threads (3
+ * streams on 2 threads: the second thread idle a third of the time).
+ * Instead each pair's work is split three ways, in three pool runs: the
+ * scores over chunks of cache rows (every head of the pair sharing each
+ * row), the softmax per head, the V sums over slices of the head's outputs.
+ * Each score is its own dot product, each softmax runs over the keys in
+ * order and each output element adds its rows in ascending order whatever
+ * slice it is in, so the split gives attn_task's bits (test_model: single
+ * steps equal to batches, several sequences equal to each alone).
+ * Pair p is token p / n_head_kv, KV head p % n_head_kv; its scores are
+ * rows p * G .. p * G + G - 1 of the scratch.
  */
-#define SPLIT_MAX_PAIRS 8
+#define SPLIT_MAX_PAIRS 32
 #define SPLIT_SLICE 64   /* outputs per V-sum task */
 
 typedef struct {
     const fwd *F;
     float kq_scale;
     uint32_t G, chunk;
+    int softmax_per_pair;
     uint32_t first_task[SPLIT_MAX_PAIRS + 1];   /* of each pair's score chunks */
     double sum[SPLIT_MAX_PAIRS][LZ_MAX_GROUP];
 } split_job;
@@ -537,7 +544,17 @@ static attn_keys split_keys(const split_job *j, uint32_t p)
 
 static float *split_scores(const split_job *j, uint32_t p)
 {
-    return j->F->s->scores + (size_t)p * j->F->s->max_group * j->F->s->scores_len;
+    return j->F->s->scores + (size_t)p * j->G * j->F->s->scores_len;
+}
+
+/* Whether attention over n_pairs (token, KV head) pairs of G query heads
+ * runs split: at most as many pairs as threads, or a few more that do not
+ * divide among them (a multiple of the threads balances as whole pairs,
+ * with one pool run instead of three). */
+static int use_split(uint32_t n_pairs, uint32_t G, int n_threads)
+{
+    if (G > LZ_MAX_GROUP || n_pairs > SPLIT_MAX_PAIRS) return 0;
+    return n_pairs <= (uint32_t)n_threads || n_pairs % (uint32_t)n_threads != 0;
 }
 
 /* Query head g of pair p: its query (and *out, its output row). */
@@ -564,10 +581,19 @@ static void split_scores_task(void *arg, int task, int thread)
     attn_keys_scores(j->F, &ak, q, j->G, j->kq_scale, k0, k1, split_scores(j, p), j->F->s->scores_len);
 }
 
+/* The softmax of one head (few pairs: every thread gets some), or of a
+ * pair's G heads together (exp_sum_rows advances their sums side by side). */
 static void split_softmax_task(void *arg, int task, int thread)
 {
     (void)thread;
     split_job *j = arg;
+    if (j->softmax_per_pair) {
+        const uint32_t p = (uint32_t)task, n = split_keys(j, p).n_keys;
+        uint32_t n_keys[LZ_MAX_GROUP];
+        for (uint32_t g = 0; g < j->G; g++) n_keys[g] = n;
+        attn_softmax_rows(j->F, split_scores(j, p), j->F->s->scores_len, j->G, n_keys, j->sum[p]);
+        return;
+    }
     const uint32_t p = (uint32_t)task / j->G, g = (uint32_t)task % j->G;
     j->sum[p][g] = attn_softmax(j->F, split_scores(j, p) + g * j->F->s->scores_len, split_keys(j, p).n_keys);
 }
@@ -605,7 +631,8 @@ static void run_attention_split(const fwd *F, float kq_scale, uint32_t G, uint32
         j.first_task[p + 1] = j.first_task[p] + (split_keys(&j, p).n_keys + j.chunk - 1) / j.chunk;
     const uint32_t slices = (F->m->hp.head_dim + SPLIT_SLICE - 1) / SPLIT_SLICE;
     lz_pool_run(F->pool, (int)j.first_task[n_pairs], split_scores_task, &j);
-    lz_pool_run(F->pool, (int)(n_pairs * G), split_softmax_task, &j);
+    j.softmax_per_pair = n_pairs >= (uint32_t)F->n_threads;
+    lz_pool_run(F->pool, (int)(j.softmax_per_pair ? n_pairs : n_pairs * G), split_softmax_task, &j);
     lz_pool_run(F->pool, (int)(n_pairs * slices), split_wsum_task, &j);
 }
 
@@ -615,9 +642,7 @@ static void run_attention(const fwd *F)
     const lz_layer_hparams *lh = &m->hp.layers[F->il];
     attn_job j = { F, m->arch->q_prescale ? 1.0f : m->hp.attn_scale, lh->n_head / lh->n_head_kv, 1 };
     const uint32_t n_pairs = F->n * lh->n_head_kv;
-    /* no more pairs than threads (the scores scratch holds one group per
-     * thread): split each pair's work */
-    if (j.heads_per_task <= LZ_MAX_GROUP && n_pairs <= (uint32_t)F->n_threads && n_pairs <= SPLIT_MAX_PAIRS) {
+    if (use_split(n_pairs, j.heads_per_task, F->n_threads)) {
         run_attention_split(F, j.kq_scale, j.heads_per_task, n_pairs);
         return;
     }
@@ -901,7 +926,14 @@ int lz_model_eval_batch(const lz_model *m, lz_scratch *s, lz_pool *pool, lz_isa 
         if (t[i].kv->n_ctx > max_keys) max_keys = t[i].kv->n_ctx;
     }
     if (n_out > 0 && !logits) return lz_fail(err, LLAMAZIP_E_USAGE, "lz_model_eval: no buffer for the logits");
-    if ((rc = ensure_scores(s, lz_pool_size(pool), max_keys, err))) return rc;
+    /* score rows: a group per thread, or G per pair of a split layer */
+    uint64_t score_rows = (uint64_t)lz_pool_size(pool) * s->max_group;
+    for (uint32_t il = 0; il < m->hp.n_layer; il++) {
+        const lz_layer_hparams *lh = &m->hp.layers[il];
+        if (use_split(n * lh->n_head_kv, lh->n_head / lh->n_head_kv, lz_pool_size(pool)))
+            score_rows = LZ_MAX(score_rows, (uint64_t)n * lh->n_head);
+    }
+    if ((rc = ensure_scores(s, score_rows, max_keys, err))) return rc;
 
     fwd F;
     memset(&F, 0, sizeof(F));
