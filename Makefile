@@ -427,7 +427,7 @@ bench-memory: all
 	BUILD=$(BUILD) $(PYTHON) bench/decode_memory.py
 
 # bench-streams: decompression with segments vs one segment vs compression (tokens/s, K, RSS)
-# -> doc/results/decode_streams.{md,json} (about 40 minutes on 2 cores: 1 MiB of text)
+# -> doc/results/decode_streams.{md,json} (about an hour on 2 cores: 1 MiB of text, 128 KiB as one segment)
 bench-streams: all model
 	BUILD=$(BUILD) $(PYTHON) bench/decode_streams.py
 
