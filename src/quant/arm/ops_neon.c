@@ -115,20 +115,36 @@ static void exp_sum_rows_neon(float *x, size_t stride, uint32_t R, const uint32_
     for (uint32_t r = 0; r < R; r++) exp_sum_neon(x + r * stride, n[r], max[r], &sum[r]);
 }
 
-/* Blocks of 64 outputs stay in 16 registers while the rows stream past. */
+/* The same slice of the row one tile of rows ahead: a pass over a tile
+ * reads a short piece of each strided row, which the hardware prefetchers
+ * follow poorly from memory (as in ops_avx512.c; prefetches change no bit). */
+static inline void prefetch_next_tile(const uint16_t *vj, size_t stride, uint32_t bytes)
+{
+    const char *p = (const char *)(vj + (size_t)LZ_WSUM_TILE * stride);
+    for (uint32_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
+}
+
+/* Blocks of 64 outputs stay in 16 registers while the rows stream past, in
+ * tiles of LZ_WSUM_TILE rows so that each block rereads a tile from L2 (every
+ * output still adds its rows in ascending order). */
 static void wsum_f16_neon(float *y, const float *w, const uint16_t *v, size_t stride, uint32_t n_rows, uint32_t n)
 {
-    uint32_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        float32x4_t a[16];
-        for (int r = 0; r < 16; r++) a[r] = vld1q_f32(y + i + 4 * r);
-        for (uint32_t j = 0; j < n_rows; j++) {
-            const float32x4_t wj = vdupq_n_f32(w[j]);
-            const uint16_t *vj = v + (size_t)j * stride + i;
-            for (int r = 0; r < 16; r++) a[r] = vaddq_f32(a[r], vmulq_f32(wj, load4_f16(vj + 4 * r)));
+    const uint32_t n64 = n / 64 * 64;
+    for (uint32_t j0 = 0; j0 < n_rows && n64; j0 += LZ_WSUM_TILE) {
+        const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+        for (uint32_t i = 0; i < n64; i += 64) {
+            float32x4_t a[16];
+            for (int r = 0; r < 16; r++) a[r] = vld1q_f32(y + i + 4 * r);
+            for (uint32_t j = j0; j < j1; j++) {
+                const float32x4_t wj = vdupq_n_f32(w[j]);
+                const uint16_t *vj = v + (size_t)j * stride + i;
+                prefetch_next_tile(vj, stride, 128);
+                for (int r = 0; r < 16; r++) a[r] = vaddq_f32(a[r], vmulq_f32(wj, load4_f16(vj + 4 * r)));
+            }
+            for (int r = 0; r < 16; r++) vst1q_f32(y + i + 4 * r, a[r]);
         }
-        for (int r = 0; r < 16; r++) vst1q_f32(y + i + 4 * r, a[r]);
     }
+    uint32_t i = n64;
     for (; i + 4 <= n; i += 4) {
         float32x4_t a = vld1q_f32(y + i);
         for (uint32_t j = 0; j < n_rows; j++)
@@ -234,24 +250,28 @@ static void attn_wsum_neon(float *const *y, const float *const *w, int G, const 
         for (; g + 2 <= G; g += 2) {
             float *y0 = y[g], *y1 = y[g + 1];
             const float *w0 = w[g], *w1 = w[g + 1];
-            for (uint32_t i = 0; i < n; i += 32) {
-                float32x4_t a[8], b[8];
-                for (int r = 0; r < 8; r++) {
-                    a[r] = vld1q_f32(y0 + i + 4 * r);
-                    b[r] = vld1q_f32(y1 + i + 4 * r);
-                }
-                for (uint32_t j = 0; j < n_rows; j++) {
-                    const float32x4_t c0 = vdupq_n_f32(w0[j]), c1 = vdupq_n_f32(w1[j]);
-                    const uint16_t *vj = v + (size_t)j * stride + i;
+            for (uint32_t j0 = 0; j0 < n_rows; j0 += LZ_WSUM_TILE) {   /* tiles of rows, as above */
+                const uint32_t j1 = n_rows - j0 < LZ_WSUM_TILE ? n_rows : j0 + LZ_WSUM_TILE;
+                for (uint32_t i = 0; i < n; i += 32) {
+                    float32x4_t a[8], b[8];
                     for (int r = 0; r < 8; r++) {
-                        const float32x4_t vv = load4_f16(vj + 4 * r);
-                        a[r] = vaddq_f32(a[r], vmulq_f32(c0, vv));
-                        b[r] = vaddq_f32(b[r], vmulq_f32(c1, vv));
+                        a[r] = vld1q_f32(y0 + i + 4 * r);
+                        b[r] = vld1q_f32(y1 + i + 4 * r);
                     }
-                }
-                for (int r = 0; r < 8; r++) {
-                    vst1q_f32(y0 + i + 4 * r, a[r]);
-                    vst1q_f32(y1 + i + 4 * r, b[r]);
+                    for (uint32_t j = j0; j < j1; j++) {
+                        const float32x4_t c0 = vdupq_n_f32(w0[j]), c1 = vdupq_n_f32(w1[j]);
+                        const uint16_t *vj = v + (size_t)j * stride + i;
+                        prefetch_next_tile(vj, stride, 64);
+                        for (int r = 0; r < 8; r++) {
+                            const float32x4_t vv = load4_f16(vj + 4 * r);
+                            a[r] = vaddq_f32(a[r], vmulq_f32(c0, vv));
+                            b[r] = vaddq_f32(b[r], vmulq_f32(c1, vv));
+                        }
+                    }
+                    for (int r = 0; r < 8; r++) {
+                        vst1q_f32(y0 + i + 4 * r, a[r]);
+                        vst1q_f32(y1 + i + 4 * r, b[r]);
+                    }
                 }
             }
         }
