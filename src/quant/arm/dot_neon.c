@@ -16,6 +16,7 @@
 #include <arm_neon.h>
 #include <string.h>
 
+#include "quant/arm/unpack_neon.h"
 #include "quant/kernels.h"
 #include "quant/quant_internal.h"
 #include "common/f16.h"
@@ -211,7 +212,6 @@ static void vec_dot_q6_k(int64_t n, float *out, const void *w, const void *a)
     const lz_block_q6_k *bw = w;
     const lz_block_q8_k *ba = a;
     float acc[LZ_QACC] = {0};
-    const uint8x16_t m4 = vdupq_n_u8(15), m2 = vdupq_n_u8(0x30);
     const int8x16_t off = vdupq_n_s8(32);
     for (int64_t b = 0; b < n / LZ_QK_K; b++) {
         int32_t isum = 0;
@@ -219,14 +219,8 @@ static void vec_dot_q6_k(int64_t n, float *out, const void *w, const void *a)
             const uint8_t *ql = bw[b].ql + 64 * h, *qh = bw[b].qh + 32 * h;
             const int8_t *sc = bw[b].scales + 8 * h, *aq = ba[b].qs + 128 * h;
             for (int s = 0; s < 2; s++) {   /* elements l = 16s .. 16s + 15 of each quarter */
-                const uint8x16_t l0 = vld1q_u8(ql + 16 * s), l1 = vld1q_u8(ql + 32 + 16 * s);
-                const uint8x16_t hb = vld1q_u8(qh + 16 * s);
-                const uint8x16_t q[4] = {
-                    vorrq_u8(vandq_u8(l0, m4), vandq_u8(vshlq_n_u8(hb, 4), m2)),
-                    vorrq_u8(vandq_u8(l1, m4), vandq_u8(vshlq_n_u8(hb, 2), m2)),
-                    vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(hb, m2)),
-                    vorrq_u8(vshrq_n_u8(l1, 4), vandq_u8(vshrq_n_u8(hb, 2), m2)),
-                };
+                uint8x16_t q[4];
+                lz_q6k_quarters(ql, qh, s, q);
                 for (int t = 0; t < 4; t++)   /* quarter t: 32t + 16s .. , scale 2t + s */
                     isum += sc[2 * t + s] * dot16(vsubq_s8(vreinterpretq_s8_u8(q[t]), off), aq + 32 * t + 16 * s);
             }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quant/arm/unpack_neon.h"
 #include "quant/kernels.h"
 #include "quant/quant_internal.h"
 #include "common/f16.h"
@@ -183,21 +184,14 @@ static void unpack_q5_k(const uint8_t *row, int64_t nb, row_unpacked *u)
 static void unpack_q6_k(const uint8_t *row, int64_t nb, row_unpacked *u)
 {
     const lz_block_q6_k *bw = (const lz_block_q6_k *)(const void *)row;
-    const uint8x16_t m4 = vdupq_n_u8(15), m2 = vdupq_n_u8(0x30);
     const int8x16_t off = vdupq_n_s8(32);
     for (int64_t b = 0; b < nb; b++) {
         int8_t *q = u->q + LZ_QK_K * b;
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = bw[b].ql + 64 * h, *qh = bw[b].qh + 32 * h;
             for (int s = 0; s < 2; s++) {   /* values 128h + 32t + 16s .. +15 for quarter t */
-                const uint8x16_t l0 = vld1q_u8(ql + 16 * s), l1 = vld1q_u8(ql + 32 + 16 * s);
-                const uint8x16_t hb = vld1q_u8(qh + 16 * s);
-                const uint8x16_t v[4] = {
-                    vorrq_u8(vandq_u8(l0, m4), vandq_u8(vshlq_n_u8(hb, 4), m2)),
-                    vorrq_u8(vandq_u8(l1, m4), vandq_u8(vshlq_n_u8(hb, 2), m2)),
-                    vorrq_u8(vshrq_n_u8(l0, 4), vandq_u8(hb, m2)),
-                    vorrq_u8(vshrq_n_u8(l1, 4), vandq_u8(vshrq_n_u8(hb, 2), m2)),
-                };
+                uint8x16_t v[4];
+                lz_q6k_quarters(ql, qh, s, v);
                 for (int t = 0; t < 4; t++)
                     vst1q_s8(q + 128 * h + 32 * t + 16 * s, vsubq_s8(vreinterpretq_s8_u8(v[t]), off));
             }
