@@ -486,28 +486,42 @@ static int gemm_neon(const gemm_row *row, int64_t n, const uint8_t *w, size_t ro
     return 1;
 }
 
-#define GEMM_ENTRY(sfx, i)                                                                                    \
+static const gemm_row *row_of(lz_type type)
+{
+    for (size_t i = 0; i < LZ_ARRAY_LEN(g_gemm_rows); i++)
+        if (g_gemm_rows[i].type == type) return &g_gemm_rows[i];
+    return NULL;
+}
+
+/* lz_gemm_fn has no type argument: one entry per type. */
+#define GEMM_ENTRY(sfx, T)                                                                                    \
     static int gemm_##sfx(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act, \
                           size_t act_bytes, int64_t n_cols, float *out, size_t out_stride)                   \
     {                                                                                                        \
-        return gemm_neon(&g_gemm_rows[i], n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride);  \
+        return gemm_neon(row_of(T), n, w, row_bytes, n_rows, act, act_bytes, n_cols, out, out_stride);        \
     }
-GEMM_ENTRY(q8_0, 0)
-GEMM_ENTRY(q4_0, 1)
-GEMM_ENTRY(q5_0, 2)
-GEMM_ENTRY(q4_1, 3)
-GEMM_ENTRY(q5_1, 4)
-GEMM_ENTRY(q2_k, 5)
-GEMM_ENTRY(q3_k, 6)
-GEMM_ENTRY(q4_k, 7)
-GEMM_ENTRY(q5_k, 8)
-GEMM_ENTRY(q6_k, 9)
+GEMM_ENTRY(q8_0, LZ_TYPE_Q8_0)
+GEMM_ENTRY(q4_0, LZ_TYPE_Q4_0)
+GEMM_ENTRY(q5_0, LZ_TYPE_Q5_0)
+GEMM_ENTRY(q4_1, LZ_TYPE_Q4_1)
+GEMM_ENTRY(q5_1, LZ_TYPE_Q5_1)
+GEMM_ENTRY(q2_k, LZ_TYPE_Q2_K)
+GEMM_ENTRY(q3_k, LZ_TYPE_Q3_K)
+GEMM_ENTRY(q4_k, LZ_TYPE_Q4_K)
+GEMM_ENTRY(q5_k, LZ_TYPE_Q5_K)
+GEMM_ENTRY(q6_k, LZ_TYPE_Q6_K)
 #undef GEMM_ENTRY
 
 void lz_gemm_fill_neon(lz_kernels *k)
 {
-    static const lz_gemm_fn fns[] = { gemm_q8_0, gemm_q4_0, gemm_q5_0, gemm_q4_1, gemm_q5_1,
-                                      gemm_q2_k, gemm_q3_k, gemm_q4_k, gemm_q5_k, gemm_q6_k };
-    static_assert(LZ_ARRAY_LEN(fns) == LZ_ARRAY_LEN(g_gemm_rows), "one entry per row");
-    for (size_t i = 0; i < LZ_ARRAY_LEN(g_gemm_rows); i++) k->gemm[g_gemm_rows[i].type] = fns[i];
+    static const struct {
+        lz_type type;
+        lz_gemm_fn fn;
+    } entries[] = {
+        { LZ_TYPE_Q8_0, gemm_q8_0 }, { LZ_TYPE_Q4_0, gemm_q4_0 }, { LZ_TYPE_Q5_0, gemm_q5_0 },
+        { LZ_TYPE_Q4_1, gemm_q4_1 }, { LZ_TYPE_Q5_1, gemm_q5_1 }, { LZ_TYPE_Q2_K, gemm_q2_k },
+        { LZ_TYPE_Q3_K, gemm_q3_k }, { LZ_TYPE_Q4_K, gemm_q4_k }, { LZ_TYPE_Q5_K, gemm_q5_k },
+        { LZ_TYPE_Q6_K, gemm_q6_k },
+    };
+    for (size_t i = 0; i < LZ_ARRAY_LEN(entries); i++) k->gemm[entries[i].type] = entries[i].fn;
 }
