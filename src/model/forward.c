@@ -359,14 +359,6 @@ static void attn_softmax_rows(const fwd *F, float *sc, size_t stride, uint32_t R
     F->kern->exp_sum_rows(sc, stride, R, n, mx, sum);
 }
 
-/* Softmax of one head's scores, in place; returns their sum. */
-static double attn_softmax(const fwd *F, float *sc, uint32_t n_keys)
-{
-    double sum;
-    attn_softmax_rows(F, sc, 0, 1, &n_keys, &sum);
-    return sum;
-}
-
 /* Outputs [i0, i0 + n) of G heads (out[g] points at output i0): the V sum
  * over every key in order, then the division by the softmax sum. */
 static void attn_keys_wsum(const fwd *F, const attn_keys *ak, float *const *out, const float *const *w, uint32_t G,
@@ -516,7 +508,8 @@ static void attn_tile_task(void *arg, int task, int thread)
  * streams on 2 threads: the second thread idle a third of the time).
  * Instead each pair's work is split three ways, in three pool runs: the
  * scores over chunks of cache rows (every head of the pair sharing each
- * row), the softmax per head, the V sums over slices of the head's outputs.
+ * row), the softmax per head (or per pair, with a pair per thread or
+ * more), the V sums over slices of the head's outputs.
  * Each score is its own dot product, each softmax runs over the keys in
  * order and each output element adds its rows in ascending order whatever
  * slice it is in, so the split gives attn_task's bits (test_model: single
@@ -531,7 +524,7 @@ typedef struct {
     const fwd *F;
     float kq_scale;
     uint32_t G, chunk;
-    int softmax_per_pair;
+    uint32_t softmax_rows;   /* heads per softmax task: 1 or G */
     uint32_t first_task[SPLIT_MAX_PAIRS + 1];   /* of each pair's score chunks */
     double sum[SPLIT_MAX_PAIRS][LZ_MAX_GROUP];
 } split_job;
@@ -581,21 +574,19 @@ static void split_scores_task(void *arg, int task, int thread)
     attn_keys_scores(j->F, &ak, q, j->G, j->kq_scale, k0, k1, split_scores(j, p), j->F->s->scores_len);
 }
 
-/* The softmax of one head (few pairs: every thread gets some), or of a
- * pair's G heads together (exp_sum_rows advances their sums side by side). */
+/* The softmax of softmax_rows heads of one pair: one head each when the
+ * pairs are fewer than the threads (so every thread gets some), else all
+ * G together (exp_sum_rows advances their sums side by side). */
 static void split_softmax_task(void *arg, int task, int thread)
 {
     (void)thread;
     split_job *j = arg;
-    if (j->softmax_per_pair) {
-        const uint32_t p = (uint32_t)task, n = split_keys(j, p).n_keys;
-        uint32_t n_keys[LZ_MAX_GROUP];
-        for (uint32_t g = 0; g < j->G; g++) n_keys[g] = n;
-        attn_softmax_rows(j->F, split_scores(j, p), j->F->s->scores_len, j->G, n_keys, j->sum[p]);
-        return;
-    }
-    const uint32_t p = (uint32_t)task / j->G, g = (uint32_t)task % j->G;
-    j->sum[p][g] = attn_softmax(j->F, split_scores(j, p) + g * j->F->s->scores_len, split_keys(j, p).n_keys);
+    const uint32_t R = j->softmax_rows, p = (uint32_t)task * R / j->G, g0 = (uint32_t)task * R % j->G;
+    const uint32_t n = split_keys(j, p).n_keys;
+    uint32_t n_keys[LZ_MAX_GROUP];
+    for (uint32_t r = 0; r < R; r++) n_keys[r] = n;
+    attn_softmax_rows(j->F, split_scores(j, p) + g0 * j->F->s->scores_len, j->F->s->scores_len, R, n_keys,
+                      &j->sum[p][g0]);
 }
 
 static void split_wsum_task(void *arg, int task, int thread)
@@ -631,8 +622,8 @@ static void run_attention_split(const fwd *F, float kq_scale, uint32_t G, uint32
         j.first_task[p + 1] = j.first_task[p] + (split_keys(&j, p).n_keys + j.chunk - 1) / j.chunk;
     const uint32_t slices = (F->m->hp.head_dim + SPLIT_SLICE - 1) / SPLIT_SLICE;
     lz_pool_run(F->pool, (int)j.first_task[n_pairs], split_scores_task, &j);
-    j.softmax_per_pair = n_pairs >= (uint32_t)F->n_threads;
-    lz_pool_run(F->pool, (int)(j.softmax_per_pair ? n_pairs : n_pairs * G), split_softmax_task, &j);
+    j.softmax_rows = n_pairs >= (uint32_t)F->n_threads ? G : 1;
+    lz_pool_run(F->pool, (int)(n_pairs * G / j.softmax_rows), split_softmax_task, &j);
     lz_pool_run(F->pool, (int)(n_pairs * slices), split_wsum_task, &j);
 }
 

@@ -371,7 +371,7 @@ static void run_tile(block_form form, const row_unpacked *const u[TILE_ROWS], in
         for (int l = 0; l < TILE_COLS; l++) {
             const uint8_t *blk = act_block(A, c0 + LZ_MIN((int64_t)l, live_cols - 1), b);
             aq[l] = (const int8_t *)(const void *)(blk + qs_off);
-            bsums[l] = (const int16_t *)(const void *)(blk + offsetof(lz_block_q8_k, bsums));
+            bsums[l] = k ? (const int16_t *)(const void *)(blk + offsetof(lz_block_q8_k, bsums)) : NULL;
         }
         const int8_t *wq[TILE_ROWS];
         const int16_t *sc[TILE_ROWS];
@@ -390,14 +390,12 @@ static void run_tile(block_form form, const row_unpacked *const u[TILE_ROWS], in
             float32x4_t v;
             switch (form) {
             case FORM_Q:
+            case FORM_K:   /* d_a * d_w is d_w * d_a: one product */
                 v = vmulq_f32(vmulq_n_f32(d_a, u[r]->d[b]), fsum);
                 break;
             case FORM_Q_MIN:
                 v = vaddq_f32(vmulq_f32(vmulq_n_f32(d_a, u[r]->d[b]), fsum),
                               vmulq_n_f32(vld1q_f32(sa + (size_t)b * TILE_COLS), u[r]->m[b]));
-                break;
-            case FORM_K:
-                v = vmulq_f32(vmulq_n_f32(d_a, u[r]->d[b]), fsum);
                 break;
             default: {   /* FORM_K_MIN */
                 const float32x4_t msum = vcvtq_f32_s32(msum_k(u[r]->mn + (size_t)b * GROUPS_K, bsums));
