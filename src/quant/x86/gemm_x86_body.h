@@ -14,7 +14,11 @@
  *    all of it): each block is unpacked to unsigned bytes (Q4_0: 0..15,
  *    Q5_0: 0..31, Q8_0: w + 128, K-quants: 0..63) and transposed so that
  *    the four bytes of elements 4j..4j+3 of the 16 rows lie together; the
- *    per-row scales are widened to f32 (or int32) beside them. Panels are
+ *    per-row scales lie beside them as they are stored in the blocks (f16,
+ *    widened exactly in the kernel; K-quant group scales as int8), so that
+ *    a panel is hardly larger than the rows it holds: single steps and
+ *    lockstep decoding read every weight from memory once per step, and
+ *    their speed is the bytes read. Panels are
  *    packed once per matrix (lz_pack_mat) or, for a single call, into
  *    per-thread scratch; either way one panel serves every column.
  *  - For each column, the four activation bytes of elements 4j..4j+3 are
@@ -54,6 +58,8 @@ typedef __m512 gvf;
 #define GV_ZERO_F() _mm512_setzero_ps()
 #define GV_LOAD_I(p) _mm512_load_si512((const void *)(p))
 #define GV_LOAD_F(p) _mm512_load_ps((const float *)(p))
+#define GV_LOAD_H(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))   /* f16, widened exactly */
+#define GV_LOAD_S8(p) _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p)))   /* int8, widened */
 #define GV_STORE_F(p, v) _mm512_store_ps((float *)(p), (v))
 #define GV_SET1_I(x) _mm512_set1_epi32(x)
 #define GV_SET1_F(x) _mm512_set1_ps(x)
@@ -87,6 +93,8 @@ typedef __m256 gvf;
 #define GV_ZERO_F() _mm256_setzero_ps()
 #define GV_LOAD_I(p) _mm256_load_si256((const __m256i *)(p))
 #define GV_LOAD_F(p) _mm256_load_ps((const float *)(p))
+#define GV_LOAD_H(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define GV_LOAD_S8(p) _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
 #define GV_STORE_F(p, v) _mm256_store_ps((float *)(p), (v))
 #define GV_SET1_I(x) _mm256_set1_epi32(x)
 #define GV_SET1_F(x) _mm256_set1_ps(x)
@@ -139,13 +147,20 @@ INLINE int32_t rd32s(const uint8_t *p)
  * block: the hardware prefetcher follows the four or more interleaved
  * streams of one tile (bytes, scales of each panel) but restarts at every
  * tile, and at a few columns the weights are read faster than it ramps up.
- * A prefetch never faults, so running past the matrix is harmless. */
-INLINE void prefetch_slice(const uint8_t *next, size_t span, int64_t nb, int64_t b)
+ * A prefetch never faults, so running past the matrix is harmless. The
+ * 32-element tiles prefetch into L2 (more lines in flight than L1 takes:
+ * 8 columns from memory, 11.6 -> 12.8 GB/s of packed Q8_0, bench_kernels
+ * 512 on an Intel Xeon); the K-quant tiles lost speed that way (10.5 -> 9.1)
+ * and prefetch into L1. */
+INLINE void prefetch_slice(const uint8_t *next, size_t span, int64_t nb, int64_t b, int to_l2)
 {
     if (!next) return;
     const size_t step = ((span / (size_t)nb) + 63) & ~(size_t)63;
     const uint8_t *p = next + (size_t)b * step;
-    for (size_t o = 0; o < step; o += 64) _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+    for (size_t o = 0; o < step; o += 64) {
+        if (to_l2) _mm_prefetch((const char *)(p + o), _MM_HINT_T1);
+        else _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+    }
 }
 
 /* Bytes of the panels a tile of RV row vectors reads. */
@@ -208,39 +223,45 @@ static void *scratch_get(int slot, size_t size)
 /* ------------------------------------------------------------ 32-element blocks */
 
 /*
- * Panel of 16 rows, nb blocks:
+ * Panel of 16 rows, nb blocks (padded to a multiple of 64 bytes, so that
+ * the next panel's bytes stay aligned):
  *   u[b][j][row][4]   unsigned bytes of elements 4j..4j+3 (j < 8)
- *   d[b][row]         f32 weight scale
- *   m[b][row]         f32 weight min (Q4_1 / Q5_1)
+ *   d[b][row]         f16 weight scale
+ *   m[b][row]         f16 weight min (Q4_1 / Q5_1 only)
+ * 34 bytes per row and block for Q8_0 (its own size), 36 with a min.
  */
-static size_t panel32_bytes(int64_t nb) { return (size_t)nb * (8 * QBYTES + 2 * PANEL * sizeof(float)); }
+static size_t panel32_bytes(int64_t nb, int has_min)
+{
+    const size_t bytes = (size_t)nb * (8 * QBYTES + (has_min ? 2 : 1) * PANEL * sizeof(uint16_t));
+    return (bytes + 63) & ~(size_t)63;
+}
 
 INLINE const uint8_t *p32_u(const uint8_t *panel) { return panel; }
-INLINE const float *p32_d(const uint8_t *panel, int64_t nb) { return (const float *)(panel + (size_t)nb * 8 * QBYTES); }
-INLINE const float *p32_m(const uint8_t *panel, int64_t nb) { return p32_d(panel, nb) + (size_t)nb * PANEL; }
+INLINE const uint16_t *p32_d(const uint8_t *panel, int64_t nb) { return (const uint16_t *)(panel + (size_t)nb * 8 * QBYTES); }
+INLINE const uint16_t *p32_m(const uint8_t *panel, int64_t nb) { return p32_d(panel, nb) + (size_t)nb * PANEL; }
 
 /* Pack rows w[0 .. n) (n <= 16; missing rows are zero) into one panel. */
 static void panel32_pack(uint8_t *panel, const uint8_t *w, size_t row_bytes, int n, int64_t nb, b32_layout L)
 {
     uint8_t *u = panel;
-    float *d = (float *)p32_d(panel, nb), *m = (float *)p32_m(panel, nb);
+    uint16_t *d = (uint16_t *)p32_d(panel, nb), *m = (uint16_t *)p32_m(panel, nb);
     for (int row = 0; row < PANEL; row++) {
         for (int64_t b = 0; b < nb; b++) {
             uint8_t ub[32] __attribute__((aligned(32)));
-            float dv = 0.0f, mv = 0.0f;
+            uint16_t dv = 0, mv = 0;
             if (row < n) {
                 const uint8_t *bw = w + (size_t)row * row_bytes + (size_t)b * L.wsize;
                 __m256i q = L.unpack(bw);
                 if (L.is_signed) q = _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));   /* w + 128 */
                 _mm256_store_si256((__m256i *)ub, q);
-                dv = h2f(lz_rd16(bw));
-                if (L.has_min) mv = h2f(lz_rd16(bw + 2));
+                dv = lz_rd16(bw);
+                if (L.has_min) mv = lz_rd16(bw + 2);
             } else {
                 memset(ub, 0, sizeof(ub));
             }
             for (int j = 0; j < 8; j++) memcpy(u + ((size_t)b * 8 + (size_t)j) * QBYTES + (size_t)row * 4, ub + 4 * j, 4);
             d[(size_t)b * PANEL + row] = dv;
-            m[(size_t)b * PANEL + row] = mv;
+            if (L.has_min) m[(size_t)b * PANEL + row] = mv;
         }
     }
 }
@@ -307,7 +328,7 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
 {
     const size_t span = tile_span(RV, panel_bytes);
     const uint8_t *pu[4];
-    const float *pd[4], *pm[4];
+    const uint16_t *pd[4], *pm[4];
     for (int rv = 0; rv < RV; rv++) {
         const uint8_t *p = rowvec_panel(panels, panel_bytes, rv);
         const int half = (rv % VPP) * GW;   /* first lane of this vector within its panel */
@@ -320,7 +341,7 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
         const uint8_t *t = tile + (size_t)b * ATILE32_BLOCK;
         const float *td = (const float *)(t + 8 * G32_C * 4), *ts = td + G32_C;
         const int32_t *tstart = (const int32_t *)(ts + G32_C);
-        prefetch_slice(next, span, nb, b);
+        prefetch_slice(next, span, nb, b, 1);
         gvi s[4][8];
 #pragma GCC unroll 8
         for (int c = 0; c < C; c++) {
@@ -362,8 +383,8 @@ INLINE void tile32(const uint8_t *panels, size_t panel_bytes, int RV, const uint
         gvf *accb = acc + (size_t)(b % 8) * RV * C;
 #pragma GCC unroll 4
         for (int rv = 0; rv < RV; rv++) {
-            const gvf dw = GV_LOAD_F(pd[rv] + (size_t)b * PANEL);
-            const gvf mw = L.has_min ? GV_LOAD_F(pm[rv] + (size_t)b * PANEL) : GV_ZERO_F();
+            const gvf dw = GV_LOAD_H(pd[rv] + (size_t)b * PANEL);
+            const gvf mw = L.has_min ? GV_LOAD_H(pm[rv] + (size_t)b * PANEL) : GV_ZERO_F();
 #pragma GCC unroll 8
             for (int c = 0; c < C; c++) {
                 gvf v = GV_MUL_F(GV_MUL_F(dw, GV_SET1_F(td[c])), GV_CVT(s[rv][c]));
@@ -450,27 +471,29 @@ INLINE int gemm32_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, i
 /* ------------------------------------------------------------ K-quants */
 
 /*
- * Panel of 16 rows, nb super-blocks:
+ * Panel of 16 rows, nb super-blocks (a multiple of 64 bytes):
  *   u[b][q][row][4]    unsigned bytes of elements 4q..4q+3 (q < 64)
- *   sc[b][g][row]      int32 scale of element group g (8 groups of 32 or 16 of 16)
+ *   sc[b][g][row]      int8 scale of element group g (8 groups of 32 or 16 of
+ *                      16; every K-quant's group scales fit: 4 to 8 bits)
  *   coef[b][k][row]    int16 pair (bsums coefficients 2k, 2k+1), k < 8
- *   d[b][row], dmin[b][row]   f32
+ *   d[b][row], dmin[b][row]   f16, as stored in the super-block
  */
-static size_t panelk_bytes(int64_t nb) { return (size_t)nb * (64 * QBYTES + (16 + 8 + 2) * PANEL * 4); }
+static size_t panelk_bytes(int64_t nb) { return (size_t)nb * (64 * QBYTES + 16 * PANEL + 8 * PANEL * 4 + 2 * PANEL * 2); }
 
 typedef struct {
     const uint8_t *u;
-    const int32_t *sc, *coef;
-    const float *d, *dmin;
+    const int8_t *sc;
+    const int32_t *coef;
+    const uint16_t *d, *dmin;
 } panelk_view;
 
 INLINE panelk_view panelk_at(const uint8_t *panel, int64_t nb)
 {
     panelk_view v;
     v.u = panel;
-    v.sc = (const int32_t *)(v.u + (size_t)nb * 64 * QBYTES);
-    v.coef = v.sc + (size_t)nb * 16 * PANEL;
-    v.d = (const float *)(v.coef + (size_t)nb * 8 * PANEL);
+    v.sc = (const int8_t *)(v.u + (size_t)nb * 64 * QBYTES);
+    v.coef = (const int32_t *)(v.sc + (size_t)nb * 16 * PANEL);
+    v.d = (const uint16_t *)(v.coef + (size_t)nb * 8 * PANEL);
     v.dmin = v.d + (size_t)nb * PANEL;
     return v;
 }
@@ -507,24 +530,25 @@ static void panelk_pack(uint8_t *panel, const uint8_t *w, size_t row_bytes, int 
     const int G = k_groups(L);
     panelk_view v = panelk_at(panel, nb);
     uint8_t *u = panel;
-    int32_t *sc = (int32_t *)v.sc, *coef = (int32_t *)v.coef;
-    float *d = (float *)v.d, *dmin = (float *)v.dmin;
+    int8_t *sc = (int8_t *)v.sc;
+    int32_t *coef = (int32_t *)v.coef;
+    uint16_t *d = (uint16_t *)v.d, *dmin = (uint16_t *)v.dmin;
     for (int row = 0; row < PANEL; row++) {
         for (int64_t b = 0; b < nb; b++) {
             uint8_t ub[256];
             int32_t s[16] = { 0 };
             int16_t cf[16] = { 0 };
-            float dv = 0.0f, dm = 0.0f;
+            uint16_t dv = 0, dm = 0;
             if (row < n) {
                 const uint8_t *bw = w + (size_t)row * row_bytes + (size_t)b * L.wsize;
                 k_unpack_block(bw, L, ub, s, cf);
-                dv = h2f(lz_rd16(bw + L.d_off));
-                if (L.mode == KMODE_MIN) dm = h2f(lz_rd16(bw + L.dmin_off));
+                dv = lz_rd16(bw + L.d_off);
+                if (L.mode == KMODE_MIN) dm = lz_rd16(bw + L.dmin_off);
             } else {
                 memset(ub, 0, sizeof(ub));
             }
             for (int q = 0; q < 64; q++) memcpy(u + ((size_t)b * 64 + q) * QBYTES + (size_t)row * 4, ub + 4 * q, 4);
-            for (int g = 0; g < 16; g++) sc[((size_t)b * 16 + g) * PANEL + row] = g < G ? s[g] : 0;
+            for (int g = 0; g < 16; g++) sc[((size_t)b * 16 + g) * PANEL + row] = (int8_t)(g < G ? s[g] : 0);
             for (int k = 0; k < 8; k++) {
                 const uint32_t pair = (uint16_t)cf[2 * k] | ((uint32_t)(uint16_t)cf[2 * k + 1] << 16);
                 coef[((size_t)b * 8 + k) * PANEL + row] = (int32_t)pair;
@@ -543,8 +567,9 @@ INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8
     const int G = k_groups(L);
     const int QG = 64 / G;   /* quads per group */
     const uint8_t *pu[2];
-    const int32_t *psc[2], *pcf[2];
-    const float *pd[2], *pdm[2];
+    const int8_t *psc[2];
+    const int32_t *pcf[2];
+    const uint16_t *pd[2], *pdm[2];
     for (int rv = 0; rv < RV; rv++) {
         const panelk_view v = panelk_at(rowvec_panel(panels, panel_bytes, rv), nb);
         const int half = (rv % VPP) * GW;
@@ -557,7 +582,7 @@ INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8
     for (int i = 0; i < 8 * RV * C; i++) GV_STORE_F(acc + i, GV_ZERO_F());
     for (int64_t b = 0; b < nb; b++) {
         const size_t ab = (size_t)b * Q8K_SIZE;
-        prefetch_slice(next, span, nb, b);
+        prefetch_slice(next, span, nb, b, 0);
         gvi isum[2][4], msum[2][4];
 #pragma GCC unroll 4
         for (int c = 0; c < C; c++)
@@ -583,7 +608,7 @@ INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8
             }
 #pragma GCC unroll 2
             for (int rv = 0; rv < RV; rv++) {
-                const gvi sc = GV_LOAD_I(psc[rv] + ((size_t)b * 16 + g) * PANEL);
+                const gvi sc = GV_LOAD_S8(psc[rv] + ((size_t)b * 16 + g) * PANEL);
 #pragma GCC unroll 4
                 for (int c = 0; c < C; c++) isum[rv][c] = GV_ADD_I(isum[rv][c], GV_MULLO_I(t[rv][c], sc));
             }
@@ -603,8 +628,8 @@ INLINE void tilek(const uint8_t *panels, size_t panel_bytes, int RV, const uint8
         gvf *accb = acc + (size_t)(b % 8) * RV * C;
 #pragma GCC unroll 2
         for (int rv = 0; rv < RV; rv++) {
-            const gvf dw = GV_LOAD_F(pd[rv] + (size_t)b * PANEL);
-            const gvf dmin = GV_LOAD_F(pdm[rv] + (size_t)b * PANEL);
+            const gvf dw = GV_LOAD_H(pd[rv] + (size_t)b * PANEL);
+            const gvf dmin = GV_LOAD_H(pdm[rv] + (size_t)b * PANEL);
 #pragma GCC unroll 4
             for (int c = 0; c < C; c++) {
                 float daf;
@@ -685,7 +710,7 @@ INLINE int gemmk_panels(int64_t n, const uint8_t *panels, size_t panel_bytes, in
 INLINE void pack_rows(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, uint8_t *dst, int is_k,
                       b32_layout L32, k_layout LK)
 {
-    const size_t pb = is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK);
+    const size_t pb = is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK, L32.has_min);
     for (int64_t r = 0; r < n_rows; r += PANEL) {
         const int rows = (int)LZ_MIN((int64_t)PANEL, n_rows - r);
         uint8_t *panel = dst + (size_t)(r / PANEL) * pb;
@@ -698,7 +723,7 @@ INLINE int gemm_panels(int64_t n, const uint8_t *panels, int64_t n_rows, const u
                        int64_t n_cols, float *out, size_t out_stride, int is_k, b32_layout L32, k_layout LK)
 {
     if (is_k) return gemmk_panels(n, panels, panelk_bytes(n / LZ_QK_K), n_rows, act, act_bytes, n_cols, out, out_stride, LK);
-    return gemm32_panels(n, panels, panel32_bytes(n / LZ_QK), n_rows, act, act_bytes, n_cols, out, out_stride, L32);
+    return gemm32_panels(n, panels, panel32_bytes(n / LZ_QK, L32.has_min), n_rows, act, act_bytes, n_cols, out, out_stride, L32);
 }
 
 INLINE int gemm_unpacked(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, const uint8_t *act,
@@ -706,7 +731,7 @@ INLINE int gemm_unpacked(int64_t n, const uint8_t *w, size_t row_bytes, int64_t 
                          k_layout LK)
 {
     if (n_cols < 2) return 0;   /* one column: vec_dot streams faster than a panel is packed */
-    const size_t pb = is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK);
+    const size_t pb = is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK, L32.has_min);
     uint8_t *panels = scratch_get(SCRATCH_PANELS, pb * (PACK_ROWS_SCRATCH / PANEL));
     if (!panels) return 0;
     for (int64_t r = 0; r < n_rows; r += PACK_ROWS_SCRATCH) {
@@ -720,7 +745,7 @@ INLINE int gemm_unpacked(int64_t n, const uint8_t *w, size_t row_bytes, int64_t 
 #define GEMM_ENTRIES(sfx, is_k, L32, LK)                                                                          \
     static size_t panel_bytes_##sfx(int64_t n)                                                                  \
     {                                                                                                           \
-        return is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK);                                     \
+        return is_k ? panelk_bytes(n / LZ_QK_K) : panel32_bytes(n / LZ_QK, L32.has_min);                                     \
     }                                                                                                           \
     static void pack_##sfx(int64_t n, const uint8_t *w, size_t row_bytes, int64_t n_rows, uint8_t *dst)         \
     {                                                                                                           \
