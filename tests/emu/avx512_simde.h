@@ -19,8 +19,8 @@
 #include <simde/x86/avx512.h>
 #include <simde/x86/f16c.h>
 
-/* SIMDe 0.7.4 lacks five of the intrinsics the kernels use; four are two
- * 256-bit halves of the AVX2 / F16C operation, the fifth a choice of 128-bit
+/* SIMDe 0.7.4 lacks six of the intrinsics the kernels use; five are two
+ * 256-bit halves of the AVX2 / F16C operation, the sixth a choice of 128-bit
  * lanes, as Intel defines them. */
 static inline simde__m512 lz_emu_mm512_cvtph_ps(simde__m256i a)
 {
@@ -37,6 +37,15 @@ static inline simde__m512i lz_emu_mm512_cvtepu16_epi32(simde__m256i a)
     simde__m512i_private r;
     r.m256i[0] = simde_mm256_cvtepu16_epi32(a_.m128i[0]);
     r.m256i[1] = simde_mm256_cvtepu16_epi32(a_.m128i[1]);
+    return simde__m512i_from_private(r);
+}
+
+/* VPMOVSXBD: the 16 int8 of a, sign-extended, 8 per 256-bit half. */
+static inline simde__m512i lz_emu_mm512_cvtepi8_epi32(simde__m128i a)
+{
+    simde__m512i_private r;
+    r.m256i[0] = simde_mm256_cvtepi8_epi32(a);
+    r.m256i[1] = simde_mm256_cvtepi8_epi32(simde_mm_srli_si128(a, 8));
     return simde__m512i_from_private(r);
 }
 
@@ -71,9 +80,11 @@ static inline simde__m512 lz_emu_mm512_shuffle_f32x4(simde__m512 a, simde__m512 
 #define _mm512_cvtepi32_ps(a) lz_emu_mm512_cvtepi32_ps(a)
 #undef _mm512_cvtph_ps
 #undef _mm512_cvtepu16_epi32
+#undef _mm512_cvtepi8_epi32
 #undef _mm512_extractf32x8_ps
 #define _mm512_cvtph_ps(a) lz_emu_mm512_cvtph_ps(a)
 #define _mm512_cvtepu16_epi32(a) lz_emu_mm512_cvtepu16_epi32(a)
+#define _mm512_cvtepi8_epi32(a) lz_emu_mm512_cvtepi8_epi32(a)
 #define _mm512_extractf32x8_ps(a, imm) lz_emu_mm512_extractf32x8_ps((a), (imm))
 
 #endif
