@@ -710,8 +710,8 @@ static void pack_task(void *arg, int task, int thread)
 /* Pack w once, on its first product. Every product goes through the
  * panels, one column too: single steps are bound by the bytes they read,
  * and the tiles read panels (prefetched into L2, no larger than the rows
- * for Q8_0) faster than vec_dot reads the rows: Gemma's single steps 34.8
- * -> 21.3 ms on one core of an Intel Xeon, for ~280 MiB more memory when a
+ * for Q8_0) faster than vec_dot reads the rows: Gemma's single steps 38.5
+ * -> 25.9 ms on one core of an Intel Xeon, for ~280 MiB more memory when a
  * process only decodes one segment (doc/engine.md). Without memory or a
  * packed form (NEON, scalar), the products use the rows as stored. */
 static void ensure_packed(const fwd *F, const lz_mat *w)
