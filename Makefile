@@ -97,7 +97,7 @@ TEST_UTIL := $(wildcard tests/util/*.c)
         tiny-models eval-dump vocabs vocabs-try tokenize-dump neon-check arm test-arm check-portability check-no-fma check-endian \
         fuzz fuzz-gguf fuzz-archive fuzz-coder \
         fuzz-lib fuzz-tokenizer fuzz-roundtrip fuzz-decompress fuzz-replay fuzz-merge stress \
-        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments bench-streams bench-memory check-corpus reference-noise mixing-study
+        bench bench-kernels bench-ratio bench-tokenizer bench-engine bench-segments bench-streams bench-e2e bench-memory check-corpus reference-noise mixing-study
 
 all: $(LIB_A) $(LIB_SO) $(PROG)
 lib: $(LIB_A) $(LIB_SO)
@@ -430,6 +430,18 @@ bench-memory: all
 # -> doc/results/decode_streams.{md,json} (about an hour on 2 cores: 1 MiB of text, 128 KiB as one segment)
 bench-streams: all model
 	BUILD=$(BUILD) $(PYTHON) bench/decode_streams.py
+
+# bench-e2e: compressing the whole of calgary/book1, this build against the engine before
+# issue 12 (E2E_BASE: 420f3b7, the parent of the first tiled-GEMM commit 0e61fff), built from
+# `git archive` in $(BUILD)/e2e-base; archives compared by their MODEL payloads
+# -> doc/results/book1_e2e.{md,json} (about an hour on 2 cores)
+E2E_BASE ?= 420f3b7
+bench-e2e: all model
+	rm -rf $(BUILD)/e2e-base && mkdir -p $(BUILD)/e2e-base
+	git archive $(E2E_BASE) | tar -x -C $(BUILD)/e2e-base
+	$(MAKE) -C $(BUILD)/e2e-base --no-print-directory all
+	$(PYTHON) bench/compare_builds.py --old $(BUILD)/e2e-base/build/llama-zip --new $(BUILD)/llama-zip \
+	  --base-label $(E2E_BASE)
 
 # mixing-study: what match/n-gram models, SSE and temperature could add to the LLM,
 # from dumps of the model's frequencies (bench/dump_predictions) -> doc/results/mixing_study.md

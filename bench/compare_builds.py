@@ -114,6 +114,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--new-args", default="--segment-size 0")
     ap.add_argument("--out", default=os.path.join(ROOT, "doc", "results", "book1_e2e"))
+    ap.add_argument("--base-label", default="", help="what the old build is (a commit), for the report")
     a = ap.parse_args()
     common = [a.model, "-v", "-q", "-t", str(a.threads)]
     res = {}
@@ -125,6 +126,11 @@ def main():
     same = p_new == p_old and len(p_new) > 0
     speed = {k: res["new"]["tokens"] / res["new"][k] / (res["old"]["tokens"] / res["old"][k])
              for k in ("wall_s", "cpu_s")}
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        head = ""
     cpu_name = ""
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -132,7 +138,8 @@ def main():
             break
     lines = ["# End to end: compressing one whole file, two builds (bench/compare_builds.py)", "",
              f"{cpu_name}, {os.cpu_count()} CPUs, {a.threads} threads; input {os.path.relpath(a.input, CORPUS)} "
-             f"({os.path.getsize(a.input)} bytes); default model. Old: `{a.old}`; new: `{a.new}` with "
+             f"({os.path.getsize(a.input)} bytes); default model. Old: `{a.old}`"
+             + (f" ({a.base_label})" if a.base_label else "") + f"; new: `{a.new}`" + (f" ({head})" if head else "") + " with "
              f"`{a.new_args}`. One run each (new first).", "",
              "| build | archive bytes | tokens | wall s | tokens/s (wall) | CPU s | tokens per CPU s | peak RSS |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
