@@ -152,7 +152,11 @@ def main():
               "CPU second.",
               f"MODEL payloads ({len(p_old)} old, {len(p_new)} new frames, "
               f"{sum(map(len, p_old))} and {sum(map(len, p_new))} bytes): "
-              + ("**byte-identical**." if same else "**DIFFERENT**.")]
+              + ("**byte-identical**." if same else "**DIFFERENT**."),
+              f"The archives differ only around the payloads: the old build writes format 1 "
+              f"({res['old']['archive_bytes'] - sum(map(len, p_old))} bytes of headers), the new one format 2 "
+              f"({res['new']['archive_bytes'] - sum(map(len, p_new))} bytes; issue 13's smaller header, doc/format.md), "
+              "and the new build still decodes format-1 archives (golden archives in make test)."]
     text = "\n".join(lines) + "\n"
     print(text)
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
